@@ -1,0 +1,3 @@
+from quartz.cli import main
+
+raise SystemExit(main())
