@@ -1,0 +1,135 @@
+"""JSON Schema of cascades.yaml: the one list of allowed keys and value shapes.
+
+`quartz validate` checks structure with it (and suggests the nearest key for a
+misspelt one); `quartz schema` writes it out so editors can complete the file.
+"""
+
+from __future__ import annotations
+
+DURATION_PATTERN = r"^([0-9]+[smhd])+$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+REPO_PATTERN = r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$"
+CATEGORIES = ["core", "1p_downstream", "3p_downstream"]
+CONCLUSIONS = [
+    "success", "failure", "neutral", "cancelled", "timed_out",
+    "action_required", "stale", "skipped", "startup_failure", "any",
+]
+
+_duration = {"type": "string", "pattern": DURATION_PATTERN, "description": "e.g. 45m, 6h, 1h30m, 2d"}
+_string_map = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}
+_name_list = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+
+PROJECT = {
+    "type": "object",
+    "description": "A repository whose GitHub Actions runs Quartz watches.",
+    "required": ["repo", "category"],
+    "additionalProperties": False,
+    "properties": {
+        "repo": {"type": "string", "pattern": REPO_PATTERN, "description": "owner/name"},
+        "category": {"enum": CATEGORIES},
+        "workflows": {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True},
+        "branches": _name_list,
+        "default_branch": {"type": "string"},
+        "display_name": {"type": "string"},
+    },
+}
+
+TRIGGER = {
+    "type": "object",
+    "description": "The upstream run whose completion starts a cascade run.",
+    "required": ["project", "workflow"],
+    "additionalProperties": False,
+    "properties": {
+        "project": {"type": "string"},
+        "workflow": {"type": "string"},
+        "branch": {"type": "string"},
+        "event": {"type": "string"},
+        "conclusion": {"enum": CONCLUSIONS},
+    },
+}
+
+PARAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string"},
+        "default": {"type": ["string", "number", "boolean"]},
+        "required": {"type": "boolean"},
+        "choices": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+STAGE = {
+    "type": "object",
+    "description": "One downstream step, started by workflow_dispatch or repository_dispatch.",
+    "additionalProperties": False,
+    "properties": {
+        "project": {"type": "string", "description": "defaults to the stage name"},
+        "workflow": {"type": "string", "description": "workflow file to start with workflow_dispatch"},
+        "ref": {"type": "string"},
+        "inputs": _string_map,
+        "repository_dispatch": {"type": "string", "description": "event_type to send instead"},
+        "client_payload": {"type": "object"},
+        "depends_on": _name_list,
+        "optional": {"type": "boolean"},
+        "timeout": _duration,
+        "dispatch_timeout": _duration,
+        "correlation_input": {"type": "string"},
+        "report_status": {"type": "boolean"},
+    },
+}
+
+CASCADE = {
+    "type": "object",
+    "required": ["stages"],
+    "additionalProperties": False,
+    "properties": {
+        "description": {"type": "string"},
+        "trigger": TRIGGER,
+        "params": {"type": "object", "additionalProperties": PARAM},
+        "report_status": {"type": "boolean"},
+        "stages": {"type": "object", "minProperties": 1, "additionalProperties": STAGE},
+    },
+}
+
+SETTINGS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "title": {"type": "string"},
+        "schedule_interval": _duration,
+        "backfill_days": {"type": "integer", "minimum": 1, "maximum": 400},
+        "dispatch_timeout": _duration,
+        "run_timeout": _duration,
+        "site_url": {"type": "string"},
+    },
+}
+
+INGEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "allowed_repos": {"type": "array", "items": {"type": "string", "pattern": REPO_PATTERN}},
+        "allowed_senders": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://rocm.github.io/quartz/schemas/cascades.schema.json",
+    "title": "Quartz cascades.yaml",
+    "type": "object",
+    "required": ["projects"],
+    "additionalProperties": False,
+    "properties": {
+        "settings": SETTINGS,
+        "ingest": INGEST,
+        "projects": {"type": "object", "minProperties": 1, "additionalProperties": PROJECT},
+        "releases": {
+            "type": "object",
+            "description": "Release name -> {project: branch}.",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "cascades": {"type": "object", "additionalProperties": CASCADE},
+    },
+}
