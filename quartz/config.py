@@ -370,7 +370,7 @@ class _Validator:
                     if frozenset(cycle) not in reported:
                         reported.add(frozenset(cycle))
                         self.error(base + ("stages", node, "depends_on"),
-                                   "dependency cycle: " + " -> ".join(reversed(cycle)))
+                                   "dependency cycle: " + " -> ".join(cycle) + " (each depends on the next)")
                 elif parent not in state:
                     visit(parent, trail + [parent])
             state[node] = 2
