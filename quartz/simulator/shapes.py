@@ -171,7 +171,6 @@ class Shapes:
         done = status == "completed"
         started = j.start if status != "queued" else j.created
         runner = status != "queued"
-        mid = (j.start + j.end) // 2
         step_times = [(j.start, j.start + 1), (j.start + 1, max(j.start + 1, j.end - 1)),
                       (max(j.start + 1, j.end - 1), j.end)]
         steps = []
@@ -180,11 +179,10 @@ class Shapes:
             s_status = "completed" if w.now_ts >= b else ("in_progress" if w.now_ts >= a else "queued")
             s_concl = None
             if s_status == "completed":
-                s_concl = j.conclusion if n == 2 else ("success" if n == 1 else j.conclusion)
+                s_concl = j.conclusion if n == 2 else "success"
             steps.append({"name": name, "status": s_status, "conclusion": s_concl, "number": n,
                           "started_at": iso(a) if s_status != "queued" else None,
                           "completed_at": iso(b) if s_status == "completed" else None})
-        del mid
         return {
             "id": jid, "run_id": run.id, "run_url": f"{self.api}/repos/{repo.full_name}/actions/runs/{run.id}",
             "run_attempt": j.attempt, "node_id": f"CR_{jid:x}", "head_sha": run.sha,

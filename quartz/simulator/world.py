@@ -350,29 +350,41 @@ class World:
         """workflow_dispatch with GitHub's validation; raises SimulatorError(422) when refused."""
         with self.lock:
             wf = self.workflow(repo, workflow)
-            if "workflow_dispatch" not in wf.on:
-                raise SimulatorError(422, "Workflow does not have 'workflow_dispatch' trigger")
-            inputs = dict(inputs or {})
-            if len(inputs) > MAX_DISPATCH_INPUTS:
-                raise SimulatorError(422, f"you may only define up to {MAX_DISPATCH_INPUTS} `inputs` "
-                                          "for a `workflow_dispatch` event")
-            unexpected = sorted(k for k in inputs if k not in wf.inputs)
-            if unexpected:
-                raise SimulatorError(422, f"Unexpected inputs provided: {unexpected}")
-            missing = [k for k, d in wf.inputs.items() if d.get("required") and k not in inputs
-                       and d.get("default") in (None, "")]
-            if missing:
-                raise SimulatorError(422, f"Required input '{missing[0]}' not provided")
-            resolved = self.resolve_ref(wf.repo, ref)
-            if resolved is None:
-                raise SimulatorError(422, f"No ref found for: {ref}")
-            branch, sha = resolved
-            full = {k: d.get("default", "") for k, d in wf.inputs.items()}
-            full.update({k: v for k, v in inputs.items()})
+            branch, sha, full = self._check_dispatch(wf, ref, inputs)
             title = self._title(wf, "workflow_dispatch", branch, actor, inputs=full)
             run = self._new_run(wf, branch, sha, "workflow_dispatch", self._now, title, full, actor, None)
             self._index(run)
             return run
+
+    def lose_dispatch(self, repo: Repo | str, workflow: Workflow | str | int, ref: str,
+                      inputs: dict[str, Any] | None = None) -> int:
+        """A dispatch GitHub accepts but never runs: validated, given a run id, nothing created."""
+        with self.lock:
+            self._check_dispatch(self.workflow(repo, workflow), ref, inputs)
+            self._next_seq += 1
+            return RUN_ID_BASE + self._next_seq - 1
+
+    def _check_dispatch(self, wf: Workflow, ref: str,
+                        inputs: dict[str, Any] | None) -> tuple[str, str, dict[str, Any]]:
+        if "workflow_dispatch" not in wf.on:
+            raise SimulatorError(422, "Workflow does not have 'workflow_dispatch' trigger")
+        inputs = dict(inputs or {})
+        if len(inputs) > MAX_DISPATCH_INPUTS:
+            raise SimulatorError(422, f"you may only define up to {MAX_DISPATCH_INPUTS} `inputs` "
+                                      "for a `workflow_dispatch` event")
+        unexpected = sorted(k for k in inputs if k not in wf.inputs)
+        if unexpected:
+            raise SimulatorError(422, f"Unexpected inputs provided: {unexpected}")
+        missing = [k for k, d in wf.inputs.items()
+                   if d.get("required") and k not in inputs and d.get("default") in (None, "")]
+        if missing:
+            raise SimulatorError(422, f"Required input '{missing[0]}' not provided")
+        resolved = self.resolve_ref(wf.repo, ref)
+        if resolved is None:
+            raise SimulatorError(422, f"No ref found for: {ref}")
+        full = {k: d.get("default", "") for k, d in wf.inputs.items()}
+        full.update(inputs)
+        return resolved[0], resolved[1], full
 
     def repository_dispatch(self, repo: Repo | str, event_type: str,
                             client_payload: dict[str, Any] | None = None, actor: str = DEFAULT_ACTOR) -> list[Run]:
