@@ -61,7 +61,8 @@ class SimulatorServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
         self._httpd.daemon_threads = True
         self.api = Api(self.world, Shapes(self.world, self.url, self._html_url))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="github-simulator", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="github-simulator", daemon=True)
         self._thread.start()
         return self
 
