@@ -16,7 +16,6 @@ store works without code changes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 import uuid
@@ -235,10 +234,3 @@ def _s3_error(action: str, s3: S3Location, exc: Exception) -> QuartzError:
         return QuartzError(f"cannot {action} store {s3}: S3 endpoint {endpoint} unreachable ({exc})")
     return QuartzError(f"cannot {action} store {s3}: {code or type(exc).__name__}: {exc}")
 
-
-def file_md5(path: Path) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
