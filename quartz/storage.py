@@ -16,10 +16,12 @@ store works without code changes.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +36,11 @@ CONFLICT_RETRIES = 3  # 409 ConditionalRequestConflict: another conditional writ
 class StoreRaceLost(QuartzError):
     """Another cycle pushed the store after this one pulled it; S3 holds the winner's file untouched.
 
-    Losing is a clean outcome, not a failure: nothing this cycle did is in S3, and
-    the next cycle redoes it (finding any run it dispatched by correlation id).
+    For `quartz cycle` losing is a clean outcome (catch it, print it, exit 0): the
+    next cycle redoes the work and finds any run already dispatched by its
+    correlation id. For one-shot commands such as `quartz start` it stays a
+    failure (exit 1): what the person asked for was not saved.
     """
-
-    exit_code = 0
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,33 @@ def s3_client():
     import boto3  # imported here so local-only commands never pay for it
 
     return boto3.client("s3")
+
+
+# ---------------------------------------------------------------- the usual shape
+
+
+@contextlib.contextmanager
+def opened(location: str, *, client=None) -> Iterator[tuple[object, PulledStore]]:
+    """Pull, open, and on success close and push; on any error close without pushing.
+
+        with opened(args.store) as (store, pulled):
+            ... store.execute(...) ...; push_checkpoint(pulled, store) before a POST
+
+    For a local path this is just Store.open; for s3:// the file lives in a
+    temporary directory for the duration.
+    """
+    from quartz.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="quartz-store-") as workdir:
+        pulled = pull(location, workdir, client=client)
+        store = Store.open(pulled.local_path)
+        try:
+            yield store, pulled
+        except BaseException:
+            store.close()
+            raise
+        store.close()
+        push(pulled, client=client)
 
 
 # ---------------------------------------------------------------- pull

@@ -70,7 +70,7 @@ def test_two_pushers_from_one_etag_one_wins_and_s3_keeps_the_winner(s3, tmp_path
     assert loser.pushes == 0 and loser.bytes_pushed == 0
     after = pull(location, tmp_path / "after")
     assert project_names(after.local_path) == {"rocm", "pytorch"}
-    assert lost.value.exit_code == 0  # losing is a clean exit, the next cycle redoes the work
+    assert lost.value.exit_code == 1  # `quartz cycle` maps it to a clean exit; one-shot commands fail
 
 
 def test_first_push_uses_if_none_match(s3, tmp_path):
@@ -234,3 +234,14 @@ class _Raw:
 
     def stream(self, **_):
         yield self._body
+
+
+def test_opened_pushes_on_success_and_not_on_error(s3, tmp_path):
+    location = f"s3://{s3.bucket}/quartz.duckdb"
+    with storage.opened(location) as (store, pulled):
+        add_project(store, "rocm")
+    assert pulled.pushes == 1
+    with pytest.raises(RuntimeError), storage.opened(location) as (store, _):
+        add_project(store, "pytorch")
+        raise RuntimeError("crash mid-command")
+    assert project_names(pull(location, tmp_path).local_path) == {"rocm"}
