@@ -1,0 +1,1 @@
+DELETE FROM http_cache WHERE url = $url;
