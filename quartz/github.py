@@ -164,7 +164,7 @@ class GitHubClient:
             base_url=self.base_url,
             auth=Auth.Token(self._token) if self._token else None,
             retry=None,  # we retry GETs ourselves; a POST is never repeated
-            timeout=int(self.timeout) or 1,
+            timeout=max(int(self.timeout), 1),  # PyGithub takes whole seconds
             seconds_between_requests=0,
             seconds_between_writes=write_interval_s,
         )
