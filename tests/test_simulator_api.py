@@ -72,8 +72,9 @@ def test_missing_or_wrong_token_is_401_and_never_echoed(server):
 
 
 def test_rate_limit_headers_on_every_answer_and_rate_limit_is_free(server):
-    for path in ("/repos/ROCm/pytorch", "/repos/ROCm/nope", "/rate_limit"):
-        r = get(server, path)
+    for path, token in (("/repos/ROCm/pytorch", TOKEN), ("/repos/ROCm/nope", TOKEN), ("/rate_limit", TOKEN),
+                        ("/repos/ROCm/pytorch", None)):
+        r = get(server, path, token=token)
         assert {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
                 "x-ratelimit-reset", "x-ratelimit-resource"} <= {k.lower() for k in r.headers}
     before = server.points_used
@@ -420,3 +421,36 @@ def test_enterprise_style_prefix(world):
     with SimulatorServer(world, token=TOKEN, prefix="/api/v3") as server:
         assert server.url.endswith("/api/v3")
         assert client(server).get_repo("ROCm/pytorch").full_name == "ROCm/pytorch"
+
+
+def test_delayed_dispatch_is_invisible_until_the_clock_reaches_it():
+    world = make_world()
+    world.dispatch_delay_s = 10
+    with SimulatorServer(world, token=TOKEN) as server:
+        wf = client(server).get_repo("ROCm/pytorch").get_workflow("rocm-build.yml")
+        gh_run = wf.create_dispatch("main", {"rocm_run": "1", "correlation_id": "late"}, throw=True,
+                                    return_run_details=True)
+        path = f"/repos/ROCm/pytorch/actions/runs/{gh_run.id}"
+        assert get(server, path).status_code == 404
+        assert get(server, "/repos/ROCm/pytorch/actions/runs").json()["total_count"] == 0
+        world.advance(timedelta(seconds=10))
+        assert get(server, path).json()["display_title"] == "ROCm build late"
+        assert get(server, "/repos/ROCm/pytorch/actions/runs").json()["total_count"] == 1
+
+
+def test_module_entry_point_serves_the_sample_world():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "quartz.simulator", "--seed", "4", "--token", "t-entry"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split(" at ", 1)[1].split()[0]
+        assert "t-entry" not in line
+        r = requests.get(url + "/repos/ROCm/pytorch/actions/runs", headers={"Authorization": "token t-entry"},
+                         timeout=10)
+        assert r.status_code == 200 and r.json()["total_count"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -108,11 +108,11 @@ class Run:
     """A workflow run. Status, conclusion and times follow the world clock."""
 
     __slots__ = (
-        "world", "seq", "id", "number", "workflow", "branch", "sha", "event",
+        "world", "seq", "id", "number", "workflow", "branch", "_sha", "event",
         "created", "title", "inputs", "actor", "attempts",
     )
 
-    def __init__(self, world: World, seq: int, number: int, workflow: Workflow, branch: str, sha: str,
+    def __init__(self, world: World, seq: int, number: int, workflow: Workflow, branch: str, sha: str | None,
                  event: str, created: int, title: str, inputs: dict[str, Any] | None, actor: str):
         self.world = world
         self.seq = seq
@@ -120,13 +120,17 @@ class Run:
         self.number = number
         self.workflow = workflow
         self.branch = branch
-        self.sha = sha
+        self._sha = sha  # None: derived from the seed (bulk history stores no sha strings)
         self.event = event
         self.created = created
         self.title = title
         self.inputs = inputs
         self.actor = actor
         self.attempts: list[Attempt] = []
+
+    @property
+    def sha(self) -> str:
+        return self._sha or self.world.history_sha(self)
 
     # -- views at the world's current time ------------------------------------------
     @property

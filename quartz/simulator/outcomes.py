@@ -33,6 +33,18 @@ def unit(*parts: int) -> float:
     return z / 18446744073709551616.0
 
 
+def stream(*parts: int) -> int:
+    """A key from which per-job draws are one mix each: `draw(key, index)`."""
+    z = 0
+    for p in parts:
+        z = _splitmix((z ^ p) & _MASK)
+    return z
+
+
+def draw(key: int, index: int) -> float:
+    return _splitmix((key + index * 0x632BE59BD9B4E019) & _MASK) / 18446744073709551616.0
+
+
 def fake_sha(*parts: int) -> str:
     z = 0
     words = []
@@ -71,8 +83,18 @@ class JobResult:
     conclusion: str
 
 
-def _duration(seed: int, run: Run, attempt: int, index: int, spec: JobSpec) -> int:
-    return max(1, int(spec.duration_s * (0.75 + 0.5 * unit(seed, run.seq, attempt, index, SALT_DURATION))))
+def _scale(seed: int, run: Run, attempt: int) -> float:
+    """One speed factor per attempt (busy runners make every job slower)."""
+    return 0.75 + 0.5 * unit(seed, run.seq, attempt, SALT_DURATION)
+
+
+def _duration(scale: float, key: int, index: int, spec: JobSpec) -> int:
+    # At most spec.duration_s * scale, so the attempt's end is known without drawing every job.
+    return max(1, int(spec.duration_s * scale * (0.8 + 0.2 * draw(key, index))))
+
+
+# Seconds between the last job ending and the run completing.
+WRAP_UP_S = 5
 
 
 def ran_indices(run: Run, att: Attempt) -> tuple[int, ...]:
@@ -88,7 +110,11 @@ def plan_attempt(seed: int, run: Run, att: Attempt) -> None:
         return
     queue = run.workflow.queue_s * (0.5 + unit(seed, run.seq, att.number, SALT_QUEUE))
     att.started = att.created + int(queue)
-    longest = max(_duration(seed, run, att.number, i, jobs[i]) for i in indices)
+    if att.ran is None:
+        longest_spec = max(spec.duration_s for spec in jobs)
+    else:
+        longest_spec = max(jobs[i].duration_s for i in indices)
+    longest = max(1, int(longest_spec * _scale(seed, run, att.number))) + WRAP_UP_S
     if att.forced == "cancelled":
         longest = max(1, longest // 2)
     att.completed = att.started + longest
@@ -102,12 +128,16 @@ def attempt_jobs(seed: int, run: Run, att: Attempt) -> list[JobResult]:
     if forced == "startup_failure":
         return []
     out: list[JobResult] = []
+    scale = _scale(seed, run, att.number)
+    k_dur = stream(seed, run.seq, att.number, SALT_DURATION)
+    k_hard = stream(seed, run.seq, SALT_HARD)  # no attempt: a real failure fails every attempt
+    k_flaky = stream(seed, run.seq, att.number, SALT_FLAKY)
     for i in indices:
         spec = jobs[i]
         start = att.started
-        end = start + _duration(seed, run, att.number, i, spec)
-        hard = unit(seed, run.seq, i, SALT_HARD) < spec.failure_rate
-        flaky = unit(seed, run.seq, att.number, i, SALT_FLAKY) < spec.flaky_rate
+        end = start + _duration(scale, k_dur, i, spec)
+        hard = spec.failure_rate > 0 and draw(k_hard, i) < spec.failure_rate
+        flaky = spec.flaky_rate > 0 and draw(k_flaky, i) < spec.flaky_rate
         concl = "failure" if hard or flaky else "success"
         if forced in ("success", "neutral", "action_required", "stale"):
             concl = "success"

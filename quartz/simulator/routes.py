@@ -68,7 +68,7 @@ class Api:
     def _run(self, req: Request):
         repo = self._repo(req)
         try:
-            run = self.world.get_run(int(req.params["run_id"]))
+            run = self.world.get_run(int(req.params["run_id"]), visible=True)
         except ValueError as exc:
             raise SimulatorError(404, "Not Found") from exc
         if run.workflow.repo is not repo:
@@ -195,7 +195,7 @@ class Api:
     def get_job(self, req: Request) -> Response:
         repo = self._repo(req)
         run, job = self.world.find_job(int(req.params["job_id"]))
-        if run.workflow.repo is not repo:
+        if run.workflow.repo is not repo or run.created > self.world.now_ts:
             raise SimulatorError(404, "Not Found")
         return Response(200, self.shapes.job(run, job))
 

@@ -263,7 +263,10 @@ class _Handler(BaseHTTPRequestHandler):
             cost = 0
         if cost:
             sim.limiter.charge(sim._token, cost)
-        if status != 401:
+        if status == 401:  # an unauthenticated caller sees the anonymous budget, never the token's
+            headers.update({"x-ratelimit-limit": "60", "x-ratelimit-remaining": "59", "x-ratelimit-used": "1",
+                            "x-ratelimit-reset": str(sim.world.now_ts + 3600), "x-ratelimit-resource": "core"})
+        else:
             headers.update(sim.rate_headers())
         if extra:
             headers.update(extra)

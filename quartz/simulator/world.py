@@ -8,6 +8,7 @@ until it completes), so advancing time is O(1) however many runs exist.
 from __future__ import annotations
 
 import threading
+import zlib
 from bisect import bisect_left, insort_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -59,8 +60,11 @@ def to_datetime(ts: int | float) -> datetime:
 class World:
     """A deterministic simulated world. All public methods are thread-safe (one lock)."""
 
-    def __init__(self, start: datetime, seed: int = 0):
+    def __init__(self, start: datetime, seed: int = 0, dispatch_delay_s: float = 0.0):
+        """dispatch_delay_s: a dispatched run is created that long after the request, and
+        (like any run whose created_at is still in the future) is invisible over HTTP until then."""
         self.seed = seed
+        self.dispatch_delay_s = int(dispatch_delay_s)
         self._now = _epoch(start)
         self.lock = threading.RLock()
         self.repos: dict[str, Repo] = {}  # lower-cased full name -> repo
@@ -192,7 +196,7 @@ class World:
             wf = self.workflow(repo, workflow)
             r = wf.repo
             branch = branch or r.default_branch
-            sha = head_sha or r.branches.get(branch) or outcomes.fake_sha(self.seed, r.id, hash(branch) & 0xFFFF)
+            sha = head_sha or r.branches.get(branch) or outcomes.fake_sha(self.seed, r.id, zlib.crc32(branch.encode()))
             created = self._now if created_at is None else _epoch(created_at)
             if display_title is None:
                 display_title = self._title(wf, event, branch, actor, inputs=inputs)
@@ -206,7 +210,10 @@ class World:
         context = make_context(event_name=event, ref_name=branch, actor=actor, **ctx)
         return render_run_name(wf.run_name, context)[:1024]
 
-    def _new_run(self, wf: Workflow, branch: str, sha: str, event: str, created: int, title: str,
+    def history_sha(self, run: Run) -> str:
+        return outcomes.fake_sha(self.seed, run.workflow.repo.id, run.seq, outcomes.SALT_HISTORY)
+
+    def _new_run(self, wf: Workflow, branch: str, sha: str | None, event: str, created: int, title: str,
                  inputs: dict[str, Any] | None, actor: str, conclusion: str | None) -> Run:
         run = Run(self, self._next_seq, wf.next_number, wf, branch, sha, event, created, title, inputs, actor)
         self._next_seq += 1
@@ -224,9 +231,10 @@ class World:
             else:
                 insort_right(lst, run, key=_created)
 
-    def get_run(self, run_id: int) -> Run:
+    def get_run(self, run_id: int, visible: bool = False) -> Run:
+        """A run by id; with visible=True, 404 until its created_at (as the API sees it)."""
         run = self.runs.get(int(run_id))
-        if run is None:
+        if run is None or (visible and run.created > self._now):
             raise SimulatorError(404, "Not Found")
         return run
 
@@ -352,7 +360,8 @@ class World:
             wf = self.workflow(repo, workflow)
             branch, sha, full = self._check_dispatch(wf, ref, inputs)
             title = self._title(wf, "workflow_dispatch", branch, actor, inputs=full)
-            run = self._new_run(wf, branch, sha, "workflow_dispatch", self._now, title, full, actor, None)
+            run = self._new_run(wf, branch, sha, "workflow_dispatch", self._now + self.dispatch_delay_s, title, full,
+                                actor, None)
             self._index(run)
             return run
 
@@ -407,7 +416,8 @@ class World:
                     continue
                 title = self._title(wf, "repository_dispatch", branch, actor,
                                     event_type=event_type, client_payload=payload)
-                run = self._new_run(wf, branch, sha, "repository_dispatch", self._now, title, None, actor, None)
+                run = self._new_run(wf, branch, sha, "repository_dispatch", self._now + self.dispatch_delay_s, title,
+                                    None, actor, None)
                 self._index(run)
                 made.append(run)
             return made
@@ -459,9 +469,8 @@ class World:
                 created = int(start_ts + (n + jitter * 0.9) * step)
                 branch = branches[n % len(branches)]
                 event = events[n % len(events)]
-                sha = outcomes.fake_sha(self.seed, r.id, wf.id, n, outcomes.SALT_HISTORY)
                 title = wf.name if wf.run_name is None else self._title(wf, event, branch, DEFAULT_ACTOR)
-                new.append(self._new_run(wf, branch, sha, event, created, title, None, DEFAULT_ACTOR, None))
+                new.append(self._new_run(wf, branch, None, event, created, title, None, DEFAULT_ACTOR, None))
             for lst in (wf.runs, r.runs):
                 if lst and lst[-1].created > new[0].created:
                     lst.extend(new)
