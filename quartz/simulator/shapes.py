@@ -152,7 +152,8 @@ class Shapes:
             "url": u, "html_url": f"{self.html}/{repo.full_name}/actions/runs/{run.id}",
             "pull_requests": [], "created_at": iso(run.created), "updated_at": iso(w.attempt_updated(att)),
             "actor": self.user(run.actor), "triggering_actor": self.user(att.actor),
-            "run_attempt": att.number, "referenced_workflows": [], "run_started_at": iso(att.started),
+            "run_attempt": att.number, "referenced_workflows": [],
+            "run_started_at": iso(att.started if w.now_ts >= att.started else att.created),
             "jobs_url": f"{u}/jobs", "logs_url": f"{u}/logs", "check_suite_url":
                 f"{self.api}/repos/{repo.full_name}/check-suites/{check_suite_id(run)}",
             "artifacts_url": f"{u}/artifacts", "cancel_url": f"{u}/cancel", "rerun_url": f"{u}/rerun",

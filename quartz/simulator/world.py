@@ -89,6 +89,8 @@ class World:
         return self._now
 
     def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the world clock only moves forward")
         with self.lock:
             self._now += int(delta.total_seconds())
             return self.now
@@ -388,6 +390,10 @@ class World:
                    if d.get("required") and k not in inputs and d.get("default") in (None, "")]
         if missing:
             raise SimulatorError(422, f"Required input '{missing[0]}' not provided")
+        for k, v in inputs.items():
+            options = wf.inputs[k].get("options")
+            if wf.inputs[k].get("type") == "choice" and options and v not in options:
+                raise SimulatorError(422, f"Provided value '{v}' for input '{k}' not in the list of allowed values")
         resolved = self.resolve_ref(wf.repo, ref)
         if resolved is None:
             raise SimulatorError(422, f"No ref found for: {ref}")
