@@ -107,6 +107,7 @@ def test_etag_304_costs_nothing_and_changes_with_state(world, server):
     path = f"/repos/ROCm/pytorch/actions/runs/{run.id}"
     first = get(server, path)
     tag = first.headers["ETag"]
+    repo_tag = get(server, "/repos/ROCm/pytorch").headers["ETag"]
     assert tag.startswith('W/"')
     used = server.points_used
     again = get(server, path, **{"If-None-Match": tag})
@@ -118,6 +119,8 @@ def test_etag_304_costs_nothing_and_changes_with_state(world, server):
     assert changed.status_code == 200 and changed.json()["status"] == "completed"
     assert changed.headers["ETag"] != tag
     assert server.points_used == used + 1
+    # Nothing about the repository changed with the clock: its ETag still matches.
+    assert get(server, "/repos/ROCm/pytorch", **{"If-None-Match": repo_tag}).status_code == 304
 
 
 def test_post_costs_one_point(server):

@@ -157,3 +157,13 @@ def test_parse_created_rejects_garbage():
     with pytest.raises(SimulatorError) as err:
         parse_created("last week")
     assert err.value.status == 422
+
+
+def test_choice_inputs_and_a_clock_that_only_moves_forward():
+    world = world_with(1, inputs={"kind": {"type": "choice", "options": ["nightly", "release"]}})
+    assert world.dispatch_workflow("ROCm/vllm", "test.yml", "main", {"kind": "release"}).inputs == {"kind": "release"}
+    with pytest.raises(SimulatorError) as err:
+        world.dispatch_workflow("ROCm/vllm", "test.yml", "main", {"kind": "weekly"})
+    assert err.value.status == 422
+    with pytest.raises(ValueError):
+        world.advance(timedelta(seconds=-1))

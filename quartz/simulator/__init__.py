@@ -18,7 +18,7 @@ Quick start::
         gh = Github(base_url=server.url, auth=Auth.Token("sim-token"), retry=None)
         gh.get_repo("ROCm/pytorch").get_workflow_runs(branch="main")
 
-World (world.py) -- all times are the world clock; nothing sleeps:
+World (world.py) -- World(start, seed=0, dispatch_delay_s=0); all times are the world clock; nothing sleeps:
     now / now_ts, advance(timedelta), advance_to(datetime)
     add_repo(full_name, default_branch, branches, private) -> Repo; push(repo, branch) -> new head sha
     add_workflow(repo, path, name, run_name, inputs, jobs=[JobSpec]|int, queue_s, on=(triggers),
@@ -30,6 +30,8 @@ World (world.py) -- all times are the world clock; nothing sleeps:
     cancel(id), latest_jobs(run), all_jobs(run), jobs_of_attempt(run, n), add_artifact(run_id, name, size),
     dispatch_workflow(...), repository_dispatch(...), add_status(...), statuses(repo, ref),
     generate_history(repo, workflow, days, runs_per_day, branches, events, end) -> count  (bulk, fast)
+    A run whose created_at is ahead of the clock (e.g. a dispatch with dispatch_delay_s) is invisible
+    over HTTP (404, not listed) until the clock reaches it.
     Jobs are derived from the seed when listed, never stored. failure_rate = fails every attempt;
     flaky_rate = fails one attempt only. Status follows the clock: queued until created+queue,
     in_progress until the longest job ends, then completed.
@@ -48,7 +50,8 @@ SimulatorServer (server.py): SimulatorServer(world, token="sim-token", rate_limi
     listings stop at 40,000 (422 beyond).
     Limits: 401 without the token; x-ratelimit-* headers on every answer; 403 with remaining 0 once
     the budget is spent, until the world clock passes x-ratelimit-reset (advance the world);
-    weak ETag on GETs, If-None-Match -> 304 costs nothing; GET and POST cost 1 point.
+    weak ETag on GETs, If-None-Match -> 304 costs nothing; GET and POST cost 1 point (secondary
+    limits are not modelled, only injected as faults). Answers carry a world-clock Date header.
     Use PyGithub with retry=None (or your own retry) in tests: its default retry sleeps for real.
 
 Faults (server.faults, see faults.py) fire on the nth matching request (method + path regex), `times` times:

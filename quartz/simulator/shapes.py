@@ -79,6 +79,7 @@ class Shapes:
 
     def full_repo(self, repo: Repo) -> dict[str, Any]:
         d = dict(self.minimal_repo(repo))
+        pushed = max((c.timestamp for c in repo.commits.values()), default=repo.created)
         gh = self.html.split("://", 1)[-1]
         d.update({
             "clone_url": f"{self.html}/{repo.full_name}.git", "git_url": f"git://{gh}/{repo.full_name}.git",
@@ -89,7 +90,7 @@ class Shapes:
             "is_template": False, "topics": [], "has_issues": True, "has_projects": False, "has_wiki": False,
             "has_pages": False, "has_downloads": True, "has_discussions": False, "archived": False,
             "disabled": False, "visibility": "private" if repo.private else "public",
-            "pushed_at": iso(self.world.now_ts), "created_at": iso(repo.created), "updated_at": iso(repo.created),
+            "pushed_at": iso(pushed), "created_at": iso(repo.created), "updated_at": iso(repo.created),
             "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
             "allow_forking": True, "web_commit_signoff_required": False, "license": None,
             "network_count": 0, "subscribers_count": 0,
