@@ -1,0 +1,104 @@
+"""One page per rendered run (builds/<run_id>.html, api/v1/builds/<run_id>.json).
+
+Which runs get a page: the newest PER_BRANCH runs of every project and branch,
+plus every run a rendered cascade page links to (stage runs and trigger runs).
+Older runs stay in builds.json's pages and link to GitHub instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from quartz.site import paths, status
+from quartz.site.common import SiteMap, cap, doc, first_line, iso, newest, seconds_between
+
+PER_BRANCH = 60
+
+
+def load(store, extra_ids: list[int]) -> tuple[list[dict], dict, dict, dict]:
+    runs = store.query("site_build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
+    ids = [r["run_id"] for r in runs]
+    jobs, attempts, artifacts = defaultdict(list), defaultdict(list), defaultdict(list)
+    for row in store.query("site_jobs_for_runs", run_ids=ids):
+        jobs[row["run_id"]].append(row)
+    for row in store.query("site_attempts_for_runs", run_ids=ids):
+        attempts[row["run_id"]].append(row)
+    for row in store.query("site_artifacts_for_runs", run_ids=ids):
+        artifacts[row["run_id"]].append(row)
+    return runs, jobs, attempts, artifacts
+
+
+def run_summary(run: dict, sitemap: SiteMap) -> dict:
+    """The fields of a run every list shows."""
+    return {
+        "run_id": run["run_id"],
+        "workflow": run.get("workflow_path"),
+        "title": cap(run.get("display_title")),
+        "branch": cap(run.get("head_branch")),
+        "head_sha": run.get("head_sha"),
+        "run_number": run.get("run_number"),
+        "attempt": run.get("run_attempt"),
+        "event": run.get("event"),
+        "state": status.run_state(run.get("status"), run.get("conclusion")),
+        "conclusion": run.get("conclusion"),
+        "created_at": iso(run.get("created_at")),
+        "duration_s": seconds_between(run.get("run_started_at"), run.get("updated_at"))
+        if run.get("status") == "completed" else None,
+        "html_url": run.get("html_url"),
+        "html": sitemap.build_html(run["run_id"]),
+        "api": sitemap.build_api(run["run_id"]),
+    }
+
+
+def _job(row: dict) -> dict:
+    return {
+        "job_id": row["job_id"],
+        "name": cap(row["name"]),
+        "state": status.run_state(row["status"], row["conclusion"]),
+        "conclusion": row["conclusion"],
+        "started_at": iso(row["started_at"]),
+        "completed_at": iso(row["completed_at"]),
+        "queue_s": seconds_between(row["created_at"], row["started_at"]),
+        "duration_s": seconds_between(row["started_at"], row["completed_at"]),
+        "runner": cap(row["runner_name"], 80),
+        "html_url": row["html_url"],
+    }
+
+
+def build_doc(config, run: dict, jobs: list[dict], attempts: list[dict], artifacts: list[dict],
+              memberships: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
+    project = config.projects.get(run["project"])
+    by_attempt = defaultdict(list)
+    for j in jobs:
+        by_attempt[j["run_attempt"]].append(_job(j))
+    known = {a["run_attempt"]: a for a in attempts}
+    numbers = sorted(set(known) | set(by_attempt) | {run["run_attempt"]}, reverse=True)
+    attempt_docs = []
+    for n in numbers:
+        a = known.get(n) or (run if n == run["run_attempt"] else {})
+        attempt_docs.append({
+            "attempt": n,
+            "state": status.run_state(a.get("status"), a.get("conclusion")) if a else "none",
+            "started_at": iso(a.get("run_started_at")),
+            "finished_at": iso(a.get("updated_at")) if a.get("status") == "completed" else None,
+            "duration_s": seconds_between(a.get("run_started_at"), a.get("updated_at"))
+            if a.get("status") == "completed" else None,
+            "latest": n == run["run_attempt"],
+            "jobs": by_attempt.get(n, []),
+        })
+    summary = run_summary(run, sitemap)
+    return doc(
+        "build", newest(run["updated_at"], *(m["updated_at"] for m in memberships)), now,
+        run={**summary, "actor": cap(run["actor"], 80), "message": first_line(run["head_commit_message"]),
+             "started_at": iso(run["run_started_at"]), "updated_at": iso(run["updated_at"]),
+             "repo": run["repo"], "source": run["source"]},
+        project={"name": run["project"], "display_name": project.display_name if project else run["project"],
+                 "html": paths.project_page(run["project"]) if project else None},
+        attempts=attempt_docs,
+        artifacts=[{"name": cap(a["name"]), "size_bytes": a["size_in_bytes"], "expired": a["expired"],
+                    "expires_at": iso(a["expires_at"])} for a in artifacts],
+        cascades=[{"id": m["cascade_run_id"], "cascade": m["cascade"], "role": m["role"], "status": m["status"],
+                   "html": sitemap.cascade_html(m["cascade_run_id"]), "api": sitemap.cascade_api(m["cascade_run_id"])}
+                  for m in memberships],
+    )

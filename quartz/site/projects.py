@@ -1,0 +1,152 @@
+"""Project pages: the commit × job grid per branch, trends and recent builds, plus builds.json pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from quartz.site import paths, status
+from quartz.site.builds import run_summary
+from quartz.site.common import SiteMap, api_rel, cap, doc, first_line, iso, newest, paginate_blocks, short_sha
+
+HUD_COMMITS = 50
+HUD_MAX_COLUMNS = 80
+RECENT_BUILDS = 25
+TREND_DAYS = 30
+BUILDS_BLOCK = 100
+
+
+def load_hud(store) -> dict:
+    grouped: dict = defaultdict(list)
+    for row in store.query("site_hud_cells", commits=HUD_COMMITS):
+        grouped[(row["project"], row["branch"])].append(row)
+    return grouped
+
+
+def load_trends(store, now: dt.datetime) -> dict:
+    grouped: dict = defaultdict(list)
+    for row in store.query("site_trend_daily", since=_day(now) - dt.timedelta(days=TREND_DAYS - 1)):
+        grouped[(row["project"], row["branch"])].append(row)
+    return grouped
+
+
+def _day(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def days(now: dt.datetime) -> list[dt.datetime]:
+    start = _day(now) - dt.timedelta(days=TREND_DAYS - 1)
+    return [start + dt.timedelta(days=i) for i in range(TREND_DAYS)]
+
+
+def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
+    """Commits (newest first) × job columns; each cell the job's state in the newest run that has it."""
+    multi = len(project.workflows) > 1
+    commits: dict[str, dict] = {}
+    columns: dict[tuple, None] = {}
+    cells: dict[tuple, dict] = {}
+    for r in rows:  # commit by commit, runs oldest first: later runs overwrite earlier ones
+        c = commits.setdefault(r["head_sha"], {
+            "sha": r["head_sha"], "short": short_sha(r["head_sha"]), "message": first_line(r["head_commit_message"]),
+            "seen_at": iso(r["commit_seen"]), "runs": {}})
+        c["runs"][r["run_id"]] = {"run_id": r["run_id"], "workflow": r["workflow_path"],
+                                  "state": status.run_state(r["run_status"], r["run_conclusion"]),
+                                  "html": sitemap.build_html(r["run_id"]), "html_url": r["run_url"]}
+        if r["job_name"] is None:
+            continue
+        key = ((r["workflow_path"] or "") if multi else "", cap(r["job_name"], 120))
+        columns.setdefault(key)
+        cells[(r["head_sha"], key)] = {
+            "state": status.run_state(r["job_status"], r["job_conclusion"]),
+            "duration_s": int(r["job_seconds"]) if r["job_seconds"] is not None else None,
+            "run_id": r["run_id"], "html": sitemap.build_html(r["run_id"]), "html_url": r["job_url"]}
+    keys = sorted(columns)[:HUD_MAX_COLUMNS]
+    out = []
+    for c in commits.values():
+        runs = list(c["runs"].values())
+        out.append({**c, "runs": runs, "state": status.worst(x["state"] for x in runs),
+                    "cells": [cells.get((c["sha"], k)) for k in keys]})
+    return {"columns": [{"workflow": w or None, "name": n} for w, n in keys], "commits": out,
+            "columns_cut": max(0, len(columns) - len(keys))}
+
+
+def trend(rows: list[dict], now: dt.datetime) -> dict:
+    by_day = {iso(r["day"])[:10]: r for r in rows}
+    labels = [iso(d)[:10] for d in days(now)]
+    rate, secs, count = [], [], []
+    for label in labels:
+        r = by_day.get(label)
+        count.append(r["runs"] if r else 0)
+        rate.append(round(100 * r["passed"] / r["runs"], 1) if r and r["runs"] else None)
+        secs.append(int(r["median_seconds"]) if r and r["median_seconds"] is not None else None)
+    return {"days": labels, "runs": count, "success_rate": rate, "median_seconds": secs}
+
+
+def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_rows: dict,
+                runs_newest_first: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
+    branches = []
+    for branch in project.branches:
+        recent = [run_summary(r, sitemap) for r in runs_newest_first if r["head_branch"] == branch][:RECENT_BUILDS]
+        c = cells_by_branch[branch]
+        branches.append({
+            "branch": branch,
+            "slug": paths.slug(branch),
+            "default": branch == project.default_branch,
+            "html": paths.project_page(project.name, None if branch == project.default_branch else branch),
+            "state": c["state"],
+            "running": c["running"],
+            "badge_svg": paths.badge_base(project.name, branch) + ".svg",
+            "badge_json": paths.badge_base(project.name, branch) + ".json",
+            "hud": hud(hud_rows.get((project.name, branch), []), project, sitemap),
+            "trend": trend(trend_rows.get((project.name, branch), []), now),
+            "recent_builds": recent,
+        })
+    stamp = newest(*(r["updated_at"] for r in runs_newest_first[:200]))
+    releases = {name: m[project.name] for name, m in config.releases.items() if project.name in m}
+    return doc(
+        "project", stamp, now,
+        project={"name": project.name, "display_name": project.display_name, "repo": project.repo,
+                 "category": project.category, "workflows": list(project.workflows),
+                 "default_branch": project.default_branch, "releases": releases,
+                 "github_url": f"https://github.com/{project.repo}/actions"},
+        builds_api=api_rel(paths.api_project_builds(project.name)),
+        branches=branches,
+    )
+
+
+def builds_docs(project, runs_newest_first: list[dict], sitemap: SiteMap, now: dt.datetime):
+    """(path, doc) for builds.json (newest) and its fixed older blocks builds-1.json (oldest) …"""
+    oldest_first = list(reversed(runs_newest_first))
+    head, blocks = paginate_blocks(oldest_first, BUILDS_BLOCK)
+    base = paths.api_project_builds(project.name)[: -len(".json")]
+    out = [(paths.api_project_builds(project.name), doc(
+        "builds", newest(*(r["updated_at"] for r in head)), now,
+        project=project.name, block=None, total=len(runs_newest_first),
+        items=[run_summary(r, sitemap) for r in reversed(head)],
+        next=f"builds-{len(blocks)}.json" if blocks else None))]
+    for number, block in enumerate(blocks, start=1):
+        out.append((f"{base}-{number}.json", doc(
+            "builds", newest(*(r["updated_at"] for r in block)), now,
+            project=project.name, block=number, items=[run_summary(r, sitemap) for r in reversed(block)],
+            next=f"builds-{number - 1}.json" if number > 1 else None)))
+    return out
+
+
+def projects_doc(config, grid_categories: list[dict], now: dt.datetime) -> dict:
+    items = []
+    for category in grid_categories:
+        for p in category["projects"]:
+            cells = [p["default"], *[c for c in p["releases"].values() if c], *p["other_branches"]]
+            seen, branches = set(), []
+            for c in cells:
+                if c["branch"] not in seen:
+                    seen.add(c["branch"])
+                    branches.append({"branch": c["branch"], "slug": c["slug"], "state": c["state"],
+                                     "running": c["running"], "run_id": c["run_id"], "finished_at": c["finished_at"],
+                                     "html": c["project_html"]})
+            items.append({"name": p["name"], "display_name": p["display_name"], "repo": p["repo"],
+                          "category": category["name"], "html": p["html"], "api": p["api"],
+                          "builds_api": api_rel(paths.api_project_builds(p["name"])), "branches": branches})
+    stamp = newest(*(c["_time"] for cat in grid_categories for p in cat["projects"]
+                     for c in [p["default"], *p["other_branches"], *[x for x in p["releases"].values() if x]]))
+    return doc("projects", stamp, now, projects=items)

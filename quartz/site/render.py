@@ -1,0 +1,252 @@
+"""render(config, store, out_dir, now): the whole site from the store, in one pass.
+
+Every page is built from one context document that is also written as its
+JSON twin, so the HTML and the API never disagree. All output goes through one
+Writer (no path twice, unchanged bytes left alone, stale files removed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from quartz.site import builds, cascades, health, overview, paths, projects, schemas
+from quartz.site.common import SiteMap, api_rel, doc, iso
+from quartz.site.environment import make_env, templates_dir
+from quartz.site.jsonout import file_bytes
+from quartz.site.writer import Writer
+
+
+@dataclass(frozen=True)
+class RenderReport:
+    pages: int  # HTML pages
+    api_files: int  # JSON documents under api/v1 (schemas not counted)
+    written: int  # files whose bytes changed (or are new)
+    unchanged: int  # files left as they were
+    removed: int  # files an earlier render made that this one did not
+    bytes: int  # size of everything produced
+
+    def markdown(self) -> str:
+        return (f"| pages | API files | written | unchanged | removed | size |\n|---|---|---|---|---|---|\n"
+                f"| {self.pages} | {self.api_files} | {self.written} | {self.unchanged} | {self.removed} "
+                f"| {self.bytes / 1e6:.1f} MB |")
+
+
+class _Site:
+    """Output helpers shared by every page: assets, navigation, the writer."""
+
+    def __init__(self, config, out_dir, now: dt.datetime):
+        self.config, self.now = config, now
+        self.env = make_env()
+        self.writer = Writer(out_dir)
+        self.pages = 0
+        self.api_files = 0
+        self.assets = self._write_assets()
+
+    def _write_assets(self) -> dict[str, str]:
+        found = {}
+        for name in ("site.css", "site.js"):
+            data = (templates_dir() / "assets" / name).read_bytes()
+            stem, ext = name.split(".")
+            found[name] = f"assets/{stem}-{_fingerprint(data)}.{ext}"
+            self.writer.write(found[name], data)
+        plotly = _plotly_bytes()
+        found["plotly"] = f"assets/plotly-{_fingerprint(plotly)}.min.js"
+        self.writer.write(found["plotly"], plotly)
+        return found
+
+    def html(self, template: str, path: str, doc: dict, *, section: str, crumbs: list, title: str,
+             api: str | None = None, charts: bool = False, **extra) -> None:
+        root = paths.root_of(path)
+        html = self.env.get_template(template).render(
+            doc=doc, root=root, path=path, section=section, crumbs=crumbs, title=title, charts=charts,
+            api=(root + api) if api else None, assets={k: root + v for k, v in self.assets.items()},
+            site_title=self.config.settings.title, releases=list(self.config.releases), **extra)
+        self.writer.write(path, html)
+        self.pages += 1
+
+    def json(self, path: str, doc: dict) -> None:
+        self.writer.write(path, file_bytes(doc))
+        self.api_files += 1
+
+
+def _fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _plotly_bytes() -> bytes:
+    return resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
+
+
+def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport:
+    if now.tzinfo is None:
+        raise ValueError("render needs an aware UTC datetime for now")
+    site = _Site(config, out_dir, now)
+
+    # --- what exists: cascade runs with pages, runs with pages
+    cascade_rows = store.query("site_cascade_runs")
+    chosen = cascades.chosen_ids(cascade_rows)
+    stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
+    trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
+    linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
+    build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
+    sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
+    triggers = {r["run_id"]: r for r in store.query("site_trigger_runs", run_ids=sorted(trigger_ids))}
+
+    # --- contexts
+    details = {}
+    for row in cascade_rows:
+        if row["cascade_run_id"] in chosen:
+            details[row["cascade_run_id"]] = cascades.detail_doc(
+                config, row, stage_rows.get(row["cascade_run_id"], []), events.get(row["cascade_run_id"], []),
+                attempts, triggers.get(row["trigger_run_id"]), sitemap, now)
+    items = {row["cascade_run_id"]: cascades.list_item(row, stage_rows.get(row["cascade_run_id"]), sitemap)
+             for row in cascade_rows}
+    item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
+    cells = health.load_cells(store, now)
+    categories = health.grid(config, cells, sitemap, now)
+    cycle = store.query_one("site_cycle_latest")
+    health_doc = health.health_doc(config, categories, item_list, cycle, now)
+
+    _health_pages(site, health_doc, categories)
+    _project_pages(site, config, store, categories, sitemap, now)
+    _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now)
+    _cascade_pages(site, config, item_list, cascade_rows, details, now)
+    _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
+    _api_index(site, config, health_doc)
+    schemas.publish(site.writer)
+
+    counts = site.writer.finish()
+    return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
+                        unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes)
+
+
+def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:
+    site.json(f"{paths.API}/health.json", health_doc)
+    site.html("index.html", "index.html", health_doc, section="health", crumbs=[], title="Health",
+              api=f"{paths.API}/health.json")
+    for project, c in health.all_cells(categories):
+        base = paths.badge_base(project["name"], c["branch"])
+        if site.writer.has(base + ".json"):
+            continue  # a branch shown in two columns (default and a release) has one badge
+        site.writer.write(base + ".json", file_bytes(health.badge_json(project, c)))
+        site.writer.write(base + ".svg", health.badge_svg(site.env, project, c))
+
+
+def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now) -> None:
+    hud_rows = projects.load_hud(store)
+    trend_rows = projects.load_trends(store, now)
+    site.json(f"{paths.API}/projects.json", projects.projects_doc(config, categories, now))
+    by_project = {p["name"]: p for cat in categories for p in cat["projects"]}
+    for project in config.projects.values():
+        grid_row = by_project[project.name]
+        cells = {c["branch"]: c for c in [grid_row["default"], *grid_row["other_branches"],
+                                          *[x for x in grid_row["releases"].values() if x]]}
+        for branch in project.branches:
+            if branch not in cells:
+                cells[branch] = health.cell(config, {}, sitemap, project, branch, now)
+        runs = store.query("site_project_runs", project=project.name)
+        pdoc = projects.project_doc(config, project, cells, hud_rows, trend_rows, runs, sitemap, now)
+        site.json(paths.api_project(project.name), pdoc)
+        for branch in pdoc["branches"]:
+            site.html("project.html", branch["html"], pdoc, section="projects", charts=True,
+                      crumbs=[("Health", "index.html"), (project.display_name, paths.project_page(project.name))]
+                      + ([(branch["branch"], None)] if not branch["default"] else []),
+                      title=f"{project.display_name} · {branch['branch']}", branch=branch,
+                      api=paths.api_project(project.name))
+        for path, bdoc in projects.builds_docs(project, runs, sitemap, now):
+            site.json(path, bdoc)
+
+
+def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
+                 now) -> None:
+    memberships = defaultdict(list)
+    by_id = {r["cascade_run_id"]: r for r in cascade_rows}
+    for cid, rows in stage_rows.items():
+        for s in rows:
+            if s["run_id"] is not None:
+                c = by_id[cid]
+                memberships[s["run_id"]].append({"cascade_run_id": cid, "cascade": c["cascade"],
+                                                 "role": f"stage {s['stage']}", "status": s["status"],
+                                                 "updated_at": s["updated_at"]})
+    for c in cascade_rows:
+        if c["cascade_run_id"] in sitemap.cascades and c["trigger_run_id"] is not None:
+            memberships[c["trigger_run_id"]].append({"cascade_run_id": c["cascade_run_id"], "cascade": c["cascade"],
+                                                     "role": "trigger", "status": c["status"],
+                                                     "updated_at": c["updated_at"]})
+    for run in build_runs:
+        rid = run["run_id"]
+        bdoc = builds.build_doc(config, run, jobs.get(rid, []), run_attempts.get(rid, []), artifacts.get(rid, []),
+                                memberships.get(rid, []), sitemap, now)
+        name = bdoc["project"]["display_name"]
+        site.json(paths.api_build(rid), bdoc)
+        site.html("build.html", paths.build_page(rid), bdoc, section="projects",
+                  crumbs=[("Health", "index.html"), (name, bdoc["project"]["html"]), (f"run {rid}", None)],
+                  title=f"Build {rid} · {name}", api=paths.api_build(rid))
+
+
+def _cascade_pages(site, config, item_list, cascade_rows, details, now) -> None:
+    list_docs = cascades.list_docs(item_list, cascade_rows, now)
+    for path, ldoc in list_docs:
+        site.json(path, ldoc)
+    head = list_docs[0][1]
+    definitions = [{"name": c.name, "description": c.description,
+                    "trigger": f"{c.trigger.project} · {c.trigger.workflow}" if c.trigger else "started by hand",
+                    "stages": list(c.stages)} for c in config.cascades.values()]
+    site.html("cascades.html", "cascades.html", head, section="cascades", crumbs=[("Health", "index.html")],
+              title="Cascades", api=paths.api_cascades(), definitions=definitions)
+    for cid, ddoc in details.items():
+        site.json(paths.api_cascade(cid), ddoc)
+        site.html("cascade.html", paths.cascade_page(cid), ddoc, section="cascades", charts=False,
+                  crumbs=[("Health", "index.html"), ("Cascades", "cascades.html"), (cid, None)],
+                  title=f"Cascade {cid}", api=paths.api_cascade(cid))
+
+
+def _overview_pages(site, config, store, categories, cascade_rows, items, details, now) -> None:
+    for release in config.releases:
+        rdoc = overview.release_doc(config, release, categories, cascade_rows, items, now)
+        site.json(paths.api_release(release), rdoc)
+        site.html("release.html", paths.release_page(release), rdoc, section="releases",
+                  crumbs=[("Health", "index.html"), (f"Release {release}", None)],
+                  title=f"Release {release}", api=paths.api_release(release))
+    kdoc = overview.known_good_doc(config, [r for r in cascade_rows], details, now)
+    site.json(f"{paths.API}/known-good.json", kdoc)
+    site.html("known_good.html", "known-good.html", kdoc, section="known-good", crumbs=[("Health", "index.html")],
+              title="Known good", api=f"{paths.API}/known-good.json")
+    tdoc = overview.trends_doc(config, store, projects.load_trends(store, now), details, now)
+    site.json(f"{paths.API}/trends.json", tdoc)
+    site.html("trends.html", "trends.html", tdoc, section="trends", crumbs=[("Health", "index.html")],
+              title="Trends", charts=True, api=f"{paths.API}/trends.json")
+
+
+def _api_index(site: _Site, config, health_doc: dict) -> None:
+    endpoints = [
+        ("health", "health.json", "the health grid: every project × branch and release, freshness"),
+        ("projects", "projects.json", "every project with its branches' states"),
+        ("project", "projects/{project}.json", "one project: commit × job grid, trends, recent builds per branch"),
+        ("builds", "projects/{project}/builds.json",
+         "a project's runs, newest first; 'next' names the next older page (builds-N.json)"),
+        ("build", "builds/{run_id}.json", "one run: attempts, jobs, artifacts, cascades it belongs to"),
+        ("cascades", "cascades.json", "cascade runs, newest first; 'next' names the next older page"),
+        ("cascade", "cascades/{cascade_id}.json", "one cascade run: stages with status, reason, attempts, runs"),
+        ("release", "releases/{release}/status.json", "one release's status across its projects and cascades"),
+        ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
+    ]
+    index = doc(
+        "index", dt.datetime.fromisoformat(health_doc["freshness"]["as_of"]), site.now,
+        title=config.settings.title,
+        note="Paths are relative to this file's directory (api/v1/); 'html' fields are relative to the site root.",
+        endpoints=[{"name": n, "path": p, "schema": api_rel(paths.schema_path(n)), "description": d}
+                   for n, p, d in endpoints],
+        projects=[{"name": p, "api": api_rel(paths.api_project(p)), "builds": api_rel(paths.api_project_builds(p))}
+                  for p in config.projects],
+        releases=[{"name": r, "api": api_rel(paths.api_release(r))} for r in config.releases],
+    )
+    site.json(f"{paths.API}/index.json", index)
+
+
+__all__ = ["RenderReport", "render", "iso"]
