@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import http.server
 import re
+import threading
 from datetime import timedelta
 
 import pytest
@@ -169,3 +171,31 @@ def test_stats_since(server, world):
     world.advance(timedelta(seconds=1))
     used = client.stats.since(before)
     assert (used.requests, used.points) == (1, 1)
+
+
+class _HtmlHandler(http.server.BaseHTTPRequestHandler):
+    """A proxy gone wrong: answers every GET with an HTML page."""
+
+    def do_GET(self):  # noqa: N802 - stdlib name
+        body = b"<html>502 Bad Gateway</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_body_that_is_not_json_is_a_clear_error():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = GitHubClient(f"http://127.0.0.1:{httpd.server_address[1]}", TOKEN, sleep=Sleeps())
+        with pytest.raises(GitHubError, match="not JSON"):
+            client.get(RUNS)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -301,3 +301,16 @@ projects:
   pytorch: {repo: ROCm/pytorch, category: 1p_downstream, workflows: [missing.yml, rocm-build.yml]}
   vllm: {repo: ROCm/vllm, category: 3p_downstream, workflows: [rocm-test.yml]}
 """
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal(env, monkeypatch):
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    out = _Terminal()
+    env.sync(progress=Progress.auto("sync", out))
+    text = out.getvalue()
+    assert "\r" in text and "[" + "#" * 28 + "] 3/3" in text and text.endswith("\n")
