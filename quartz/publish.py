@@ -182,10 +182,6 @@ def _publish_s3(site: Path, files: list[str], target: str, client) -> PublishRep
                     report.uploaded += 1
                     report.bytes += sent
         stale = sorted(prefix + rel for rel in previous if rel not in entries and prefix + rel in listed)
-        if entries != previous:
-            body = json.dumps({"schema_version": MANIFEST_VERSION, "files": entries}, sort_keys=True).encode()
-            client.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=body,
-                              ContentType="application/json", CacheControl="no-cache")
         for start in range(0, len(stale), 1000):  # DeleteObjects takes up to 1,000 keys
             chunk = stale[start:start + 1000]
             answer = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk],
@@ -195,6 +191,11 @@ def _publish_s3(site: Path, files: list[str], target: str, client) -> PublishRep
                 raise QuartzError(f"could not delete {len(answer['Errors'])} stale objects from {target}, "
                                   f"e.g. {first.get('Key')}: {first.get('Code')} {first.get('Message')}")
             report.deleted += len(chunk)
+        # Last: until it is written, the old manifest still names anything a failure above left behind.
+        if entries != previous:
+            body = json.dumps({"schema_version": MANIFEST_VERSION, "files": entries}, sort_keys=True).encode()
+            client.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=body,
+                              ContentType="application/json", CacheControl="no-cache")
     except (BotoCoreError, ClientError) as exc:
         raise _s3_error(target, bucket, exc) from None
     return report

@@ -129,19 +129,19 @@ def pull(location: str, workdir: str | Path, *, client=None) -> PulledStore:
     for stale in (local, Path(f"{local}.wal")):
         stale.unlink(missing_ok=True)
     client = client or s3_client()
+    partial = local.with_name(local.name + ".part")
     try:
         response = client.get_object(Bucket=s3.bucket, Key=s3.key)
+        size = 0
+        with partial.open("wb") as out:
+            for chunk in response["Body"].iter_chunks(CHUNK):
+                out.write(chunk)
+                size += len(chunk)
     except Exception as exc:
-        code = _error_code(exc)
-        if code in ("NoSuchKey", "404"):
+        partial.unlink(missing_ok=True)
+        if _error_code(exc) in ("NoSuchKey", "404"):
             return PulledStore(location=str(location), local_path=local, s3=s3, etag=None)
         raise _s3_error("pull", s3, exc) from None
-    partial = local.with_name(local.name + ".part")
-    size = 0
-    with partial.open("wb") as out:
-        for chunk in response["Body"].iter_chunks(CHUNK):
-            out.write(chunk)
-            size += len(chunk)
     partial.replace(local)
     return PulledStore(location=str(location), local_path=local, s3=s3, etag=response["ETag"], bytes_pulled=size)
 

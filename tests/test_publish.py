@@ -6,9 +6,10 @@ import argparse
 import json
 
 import pytest
+from botocore.exceptions import ConnectionClosedError
 
 from quartz import publish as publish_module
-from quartz.errors import BadInput
+from quartz.errors import BadInput, QuartzError
 from quartz.publish import IMMUTABLE_CACHE, MANIFEST, SHORT_CACHE, publish
 
 pytest_plugins = ["storage_helpers"]  # the moto_server and s3 fixtures
@@ -38,7 +39,7 @@ def test_s3_publish_sets_types_and_cache_and_second_publish_sends_nothing(s3, tm
     first = publish(site, target)
     assert (first.uploaded, first.unchanged, first.deleted) == (len(SITE), 0, 0)
     assert first.bytes == sum(len(t.encode()) for t in SITE.values())
-    assert s3.keys("dash/") == sorted(["dash/" + rel for rel in SITE] + ["dash/" + MANIFEST])
+    assert s3.listing("dash/") == sorted(["dash/" + rel for rel in SITE] + ["dash/" + MANIFEST])
 
     def head(rel):
         return s3.client.head_object(Bucket=s3.bucket, Key="dash/" + rel)
@@ -75,7 +76,7 @@ def test_s3_publish_sends_only_changed_and_deletes_stale(s3, tmp_path):
     report = publish(site, f"s3://{s3.bucket}/")
     assert (report.uploaded, report.deleted) == (2, 2)
     assert report.unchanged == len(SITE) - 3
-    keys = s3.keys()
+    keys = s3.listing()
     assert "projects/rocm.html" not in keys and "assets/app.3f9c2a1b.js" not in keys
     assert "assets/app.0badc0ffee.js" in keys
     assert s3.body("index.html") == b"<p>changed</p>"
@@ -87,7 +88,7 @@ def test_s3_publish_never_deletes_what_quartz_did_not_put_there(s3, tmp_path):
     publish(make_site(tmp_path / "site"), f"s3://{s3.bucket}")
     report = publish(make_site(tmp_path / "small", {"index.html": "<p>only</p>"}), f"s3://{s3.bucket}")
     assert report.deleted == len(SITE) - 1
-    assert s3.keys() == sorted(["quartz.duckdb", "notes/readme.txt", "index.html", MANIFEST])
+    assert s3.listing() == sorted(["quartz.duckdb", "notes/readme.txt", "index.html", MANIFEST])
 
 
 def test_s3_object_changed_behind_our_back_is_sent_again(s3, tmp_path):
@@ -169,3 +170,21 @@ def test_cli_takes_the_target_from_the_environment(tmp_path, monkeypatch, capsys
 ])
 def test_fingerprint_detection(name, fingerprinted):
     assert publish_module.is_fingerprinted(name) is fingerprinted
+
+
+def test_s3_publish_interrupted_before_deleting_finishes_the_job_next_time(s3, tmp_path):
+    site = make_site(tmp_path / "site")
+    publish(site, f"s3://{s3.bucket}")
+    (site / "projects/rocm.html").unlink()
+    client = s3.client
+    client.meta.events.register("before-send.s3.DeleteObjects", _connection_drops)
+    with pytest.raises(QuartzError, match="cannot publish"):
+        publish(site, f"s3://{s3.bucket}", client=client)
+    client.meta.events.unregister("before-send.s3.DeleteObjects", _connection_drops)
+    assert "projects/rocm.html" in s3.listing()
+    report = publish(site, f"s3://{s3.bucket}", client=client)
+    assert report.deleted == 1 and "projects/rocm.html" not in s3.listing()
+
+
+def _connection_drops(request, **_):
+    raise ConnectionClosedError(endpoint_url=request.url)

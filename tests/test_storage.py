@@ -7,6 +7,7 @@ import datetime as dt
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
 
 from quartz import storage
 from quartz.errors import BadInput, QuartzError
@@ -96,8 +97,8 @@ def test_push_that_dies_before_upload_leaves_previous_object(s3, tmp_path):
     crashing = write_cycle(location, tmp_path / "crash", "pytorch")
     client = boto3.client("s3")
 
-    def connection_drops(**_):
-        raise ConnectionResetError("connection reset mid-upload")
+    def connection_drops(request, **_):
+        raise ConnectionClosedError(endpoint_url=request.url)
 
     client.meta.events.register("before-send.s3.PutObject", connection_drops)
     with pytest.raises(QuartzError, match="cannot push store"):
@@ -139,7 +140,7 @@ def test_checkpoint_refused_inside_a_transaction(s3, tmp_path):
         add_project(store, "rocm")
         with pytest.raises(QuartzError, match="inside a transaction"):
             push_checkpoint(pulled, store)
-    assert s3.keys() == []
+    assert s3.listing() == []
 
 
 def test_push_refuses_a_file_with_unsaved_wal(s3, tmp_path):
@@ -152,7 +153,7 @@ def test_push_refuses_a_file_with_unsaved_wal(s3, tmp_path):
     finally:
         store.close()
     push(pulled)
-    assert s3.keys() == ["quartz.duckdb"]
+    assert s3.listing() == ["quartz.duckdb"]
 
 
 def test_conflict_409_is_retried(s3, tmp_path):
