@@ -41,6 +41,7 @@ from quartz.errors import QuartzError
 
 DEFAULT_API_URL = "https://api.github.com"
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+MAX_RATE_LIMIT_WAITS = 5  # in a row for one request; then give up cleanly
 _MESSAGE_CAP = 300  # characters of GitHub's own error message worth repeating
 
 
@@ -157,6 +158,10 @@ class GitHubClient:
     def __repr__(self) -> str:  # never the token
         return f"GitHubClient({self.base_url!r})"
 
+    def use_store(self, store) -> None:
+        """Keep ETags in this store from now on (a cycle opens its store after making the client)."""
+        self.cache = _StoreCache(store)
+
     # ------------------------------------------------------------ PyGithub objects
 
     def _github(self, *, write_interval_s: float) -> Github:
@@ -255,6 +260,9 @@ class GitHubClient:
             wait = self._rate_limit_wait(status, response_headers, text, limited)
             if wait is not None:
                 limited += 1
+                if limited > MAX_RATE_LIMIT_WAITS:
+                    raise RateLimited(f"GitHub still rate-limits GET {url} after {MAX_RATE_LIMIT_WAITS} waits; "
+                                      "what was synced so far is stored, run again later", None)
                 self._wait_for_rate_limit(wait, response_headers, url)
                 continue
             if status >= 500:

@@ -199,3 +199,12 @@ def test_a_body_that_is_not_json_is_a_clear_error():
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_endless_secondary_limits_stop_after_a_few_waits(server):
+    server.faults.secondary_limit(r"/runs", "GET", status=403, retry_after=10, times=None)
+    sleeps = Sleeps()
+    client = make_client(server, sleep=sleeps)
+    with pytest.raises(RateLimited, match="after 5 waits"):
+        client.get(RUNS)
+    assert sleeps.waits == [10] * 5
