@@ -201,6 +201,8 @@ class GitHubClient:
         url = self.absolute(path_or_url, params)
         headers = {"Accept": "application/vnd.github+json"}
         cached = self.cache.get(url) if conditional else None
+        if cached and keep_body and cached[1] is None:
+            cached = None  # remembered without its body: a 304 could not give the caller one
         if cached:
             headers["If-None-Match"] = cached[0]
         status, response_headers, text = self._send(url, headers)

@@ -208,3 +208,16 @@ def test_endless_secondary_limits_stop_after_a_few_waits(server):
     with pytest.raises(RateLimited, match="after 5 waits"):
         client.get(RUNS)
     assert sleeps.waits == [10] * 5
+
+
+def test_a_body_is_refetched_when_it_was_remembered_without_one(server, tmp_path):
+    store = Store.open(tmp_path / "q.duckdb")
+    client = make_client(server)
+    client.use_store(store)  # as `quartz cycle` does once it has pulled the store
+    client.remember(client.get(RUNS, {"per_page": 2}, conditional=True), server.world.now)
+    assert store.db.execute("SELECT count(*) FROM http_cache WHERE body IS NULL").fetchone() == (1,)
+    again = client.get(RUNS, {"per_page": 2}, conditional=True, keep_body=True)
+    assert again.status == 200 and again.body["workflow_runs"]
+    client.remember(again, server.world.now)
+    third = client.get(RUNS, {"per_page": 2}, conditional=True, keep_body=True)
+    assert third.not_modified and third.body == again.body
