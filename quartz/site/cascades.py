@@ -214,14 +214,15 @@ def _timing(row: dict, stages: list[dict], trigger: dict | None) -> dict:
         ready = newest(origin, *parents) if all(parents) or not s["depends_on"] else None
         dispatched, started, done = r.get("dispatched_at"), r.get("started_at") or r.get("run_started_at"), \
             r.get("finished_at")
-        finished[s["name"]] = done
+        # Only stages that ran shape the critical path; a skipped stage "finishes" without running.
+        finished[s["name"]] = done if (dispatched or started) else None
         out[s["name"]] = {
             "ready_at": iso(ready),
             "offset_s": seconds_between(origin, ready),
             "dispatch_latency_s": seconds_between(ready, dispatched),
             "queue_s": seconds_between(dispatched, started),
             "run_s": seconds_between(started, done),
-            "_finished": done,
+            "_finished": finished[s["name"]],
             "_ready": ready,
         }
     return out

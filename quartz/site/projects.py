@@ -66,8 +66,14 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
         runs = list(c["runs"].values())
         out.append({**c, "runs": runs, "state": status.worst(x["state"] for x in runs),
                     "cells": [cells.get((c["sha"], k)) for k in keys]})
-    return {"columns": [{"workflow": w or None, "name": n} for w, n in keys], "commits": out,
-            "columns_cut": max(0, len(columns) - len(keys))}
+    groups: list[dict] = []
+    for workflow, _ in keys:
+        if groups and groups[-1]["workflow"] == (workflow or None):
+            groups[-1]["span"] += 1
+        else:
+            groups.append({"workflow": workflow or None, "span": 1})
+    return {"columns": [{"workflow": w or None, "name": n} for w, n in keys], "groups": groups if multi else [],
+            "commits": out, "columns_cut": max(0, len(columns) - len(keys))}
 
 
 def trend(rows: list[dict], now: dt.datetime) -> dict:
@@ -86,7 +92,9 @@ def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_ro
                 runs_newest_first: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
     branches = []
     for branch in project.branches:
-        recent = [run_summary(r, sitemap) for r in runs_newest_first if r["head_branch"] == branch][:RECENT_BUILDS]
+        on_branch = sorted((r for r in runs_newest_first if r["head_branch"] == branch),
+                           key=lambda r: (r["created_at"], r["run_id"]), reverse=True)
+        recent = [run_summary(r, sitemap) for r in on_branch[:RECENT_BUILDS]]
         c = cells_by_branch[branch]
         branches.append({
             "branch": branch,
