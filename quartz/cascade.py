@@ -529,7 +529,8 @@ class _Planner:
 
     def run(self) -> list:
         if self.cr.status == "cancelled":
-            return []
+            self.report_statuses()  # the cancelled stages still owe their final commit status
+            return self.actions
         order = [n for n in (self.cascade.stages if self.cascade else ()) if n in self.snap.stages]
         order += [n for n in self.snap.stages if n not in order]
         for name in order:
@@ -690,10 +691,22 @@ class _Planner:
     def follow_run(self, st: StageState, stage: Stage, run: RunView | None, *, reopened: bool = False) -> None:
         self.run_of[st.stage] = run
         if run is None:
+            if st.status == "dispatched":
+                # GitHub named a run id when it accepted the dispatch, but the run was never seen.
+                waited = (self.now - st.dispatched_at).total_seconds() if st.dispatched_at else 0
+                if waited >= stage.dispatch_timeout_s:
+                    self.time_out(st, f"timed out: GitHub accepted the dispatch {humanize(waited)} ago as run "
+                                      f"{st.run_id}, but that run never appeared; `quartz retry {self.id} "
+                                      f"{st.stage}` sends a new attempt", None)
+                    return
+                self.explain(st, f"dispatched {humanize(waited)} ago as run {st.run_id}, which has not appeared "
+                                 f"yet; times out in {humanize(stage.dispatch_timeout_s - waited)}")
+                self.brief[st.stage] = f"dispatched {humanize(waited)} ago, run not seen yet"
+                return
             since = st.started_at or st.dispatched_at
             if since and (self.now - since).total_seconds() > stage.timeout_s:
                 self.time_out(st, f"timed out: run {st.run_id} did not finish within "
-                                  f"{humanize(stage.timeout_s)} (its status was never seen)", None)
+                                  f"{humanize(stage.timeout_s)} (its status was no longer seen)", None)
                 return
             self.explain(st, f"run {st.run_id} started; waiting for the next sync to see its status")
             self.brief[st.stage] = "started, status not synced yet"

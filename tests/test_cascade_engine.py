@@ -162,6 +162,10 @@ CASES = [
     ("linked at dispatch, synced as in_progress: running",
      [S("pytorch", "dispatched", dispatched_min_ago=3, run_id=201)],
      [run("pytorch", status="in_progress", started_min_ago=2)], {}, [("running", "pytorch")]),
+    ("a running stage whose run is no longer seen times out after the run timeout",
+     [S("pytorch", "running", dispatched_min_ago=300)], [], {},
+     [("timeout", "pytorch"), ("skip", "triton"), ("skip", "aiter"), ("skip", "vllm"), ("skip", "sglang"),
+      ("cascade", "failure")]),
     ("running stays running", [S("pytorch", "running")], [run("pytorch", status="in_progress")], {}, []),
     ("success fans out to three children", [S("pytorch", "running")], [run("pytorch")], {},
      [("finish", "pytorch", "success"), ("dispatch", "triton", 1), ("dispatch", "aiter", 1),
@@ -234,8 +238,8 @@ CASES = [
      [run("pytorch", conclusion="failure")], {}, [], {"status": "failure"}),
     ("a retried stage dispatches its next attempt", [S("pytorch", "pending", attempt0=1)], [], {},
      [("dispatch", "pytorch", 2)]),
-    ("a dispatched stage whose run_id is known but whose run is stale times out after the run timeout",
-     [S("pytorch", "dispatched", dispatched_min_ago=300, run_id=201)], [], {},
+    ("GitHub named a run id at dispatch but the run never appears: dispatch timeout",
+     [S("pytorch", "dispatched", dispatched_min_ago=31, run_id=201)], [], {},
      [("timeout", "pytorch"), ("skip", "triton"), ("skip", "aiter"), ("skip", "vllm"), ("skip", "sglang"),
       ("cascade", "failure")]),
     ("artifact names not synced yet: aiter waits, triton and sglang go", [S("pytorch", "running")],
@@ -257,7 +261,12 @@ def test_finished_cascade_plans_nothing():
 
 
 def test_cancelled_cascade_plans_nothing():
-    assert plan(snapshot([S("pytorch", "running")], [run("pytorch")], status="cancelled")) == []
+    stages = [S("pytorch", "cancelled", reported_state="error")] + [
+        StageState(n, "cancelled", reported_state="error") for n in ("triton", "aiter", "vllm", "sglang")]
+    assert plan(snapshot(stages, [run("pytorch")], status="cancelled")) == []
+    stages[0] = S("pytorch", "cancelled", reported_state="pending")
+    [report] = plan(snapshot(stages, [run("pytorch")], status="cancelled"))
+    assert (report.stage, report.state) == ("pytorch", "error")
 
 
 def test_stage_removed_from_config_is_cancelled():

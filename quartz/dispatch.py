@@ -1,0 +1,640 @@
+"""Carry the cascade engine's decisions out against GitHub: each stage attempt dispatched at most once.
+
+The exactly-once protocol for one dispatch:
+
+1. In one transaction: compare-and-set the stage from pending to dispatched
+   (this attempt, this correlation id) and insert a `dispatch_intents` row whose
+   primary key is the correlation id. COMMIT. Another advance that planned the
+   same dispatch loses the compare-and-set or the key and sends nothing.
+2. `before_send(intent)`: the cycle pushes the store to S3 with If-Match here
+   (quartz.storage.push_checkpoint), so the intent is durable where a second
+   cycle would see it before the POST goes out; if that push loses the race it
+   raises and nothing is sent.
+3. POST once, with PyGithub's retries off (its default retry re-sends POSTs).
+4. Record the answer. 2xx: sent (workflow_dispatch with return_run_details links
+   the run at once). 4xx: refused, the stage fails with GitHub's message. 5xx or
+   no answer: outcome 'unknown' — the run may exist.
+5. Later cycles never re-send: a stage waiting for its run looks for it by
+   correlation id (the downstream workflow shows it in its run-name), first in
+   the synced runs, then in the workflow's runs created since the dispatch, and
+   times out with a reason after dispatch_timeout. A crash between 3 and 4
+   leaves the intent without an outcome, handled the same way.
+
+Two advances on one local store: DuckDB lets one process write, so the second
+fails to open it ("store in use", exit 1). Within one process every write
+checks a version (optimistic lock) and the dispatch compare-and-set, so the
+loser skips the step and the next cycle redoes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+import sys
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import requests
+from github import GithubException
+
+from quartz import cascade as engine
+from quartz import cascade_store, templating
+from quartz.cascade import RunView, Snapshot
+from quartz.cascade_store import CONFLICTS, Stale
+from quartz.config import Config
+from quartz.errors import BadInput, QuartzError
+from quartz.github import GitHubError, NotFound
+
+SEARCH_SLACK = timedelta(minutes=2)  # clocks differ a little; look for runs created a bit before the intent
+OUTCOME_TRIES = 3
+NOT_GREEN = ("failure", "cancelled", "timed_out")  # a stage that may still turn green when its run is re-run
+
+
+@dataclass
+class AdvanceReport:
+    started: int = 0  # cascade runs started by a trigger
+    dispatched: int = 0  # POSTs sent (answered or not)
+    linked: int = 0  # runs tied to their stage
+    finished: int = 0  # stages that reached success, failure, cancelled or skipped
+    timed_out: int = 0
+    unknown: int = 0  # dispatches GitHub did not confirm: looked up by correlation id, never re-sent
+    refused: int = 0  # dispatches GitHub refused (4xx)
+    statuses: int = 0  # commit statuses reported
+    cascades_finished: int = 0
+    contended: int = 0  # steps another advance had already taken
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"advance: {self.started} cascade runs started, {self.dispatched} dispatched, {self.linked} linked, "
+                f"{self.finished} stages finished, {self.timed_out} timed out, "
+                f"{self.cascades_finished} cascade runs finished")
+        extra = [f"{n} {what}" for n, what in ((self.unknown, "dispatch answers lost (looking up by id)"),
+                                               (self.refused, "dispatches refused"),
+                                               (self.contended, "steps taken by another advance"),
+                                               (len(self.errors), "errors")) if n]
+        return text + ("; " + ", ".join(extra) if extra else "")
+
+    def markdown(self) -> str:
+        rows = [("cascade runs started", self.started), ("stages dispatched", self.dispatched),
+                ("runs linked", self.linked), ("stages finished", self.finished), ("timed out", self.timed_out),
+                ("dispatch answers lost", self.unknown), ("dispatches refused", self.refused),
+                ("commit statuses", self.statuses), ("cascade runs finished", self.cascades_finished)]
+        lines = ["### Advance", "", "| | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]
+        lines += [f"- error: {e}" for e in self.errors]
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What before_send/after_send hooks see: the dispatch about to go out."""
+
+    correlation_id: str
+    cascade_run_id: str
+    stage: str
+    attempt: int
+    repo: str
+    kind: str
+    target: str
+    ref: str | None
+    payload: Mapping
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: str  # sent | failed | unknown | limited
+    status: int | None = None
+    run_id: int | None = None
+    run_url: str | None = None
+    error: str | None = None
+
+
+Hook = Callable[[Intent], None]
+AfterHook = Callable[[Intent, Answer], None]
+
+
+# ---------------------------------------------------------------- advance
+
+
+def advance(config: Config, store, client, now: datetime, *, before_send: Hook | None = None,
+            after_send: AfterHook | None = None) -> AdvanceReport:
+    """Start triggered cascade runs, then move every open one forward: link, finish, time out, dispatch."""
+    report = AdvanceReport()
+    api_url = client.base_url
+    start_triggered(config, store, now, api_url, report)
+    writer = client.pygithub_for_writes()
+    since = now - engine.REOPEN_WINDOW
+    for snap, version in cascade_store.load_snapshots(store, since):
+        try:
+            snap = complete_from_github(config, store, client, snap, now)
+        except GitHubError as exc:
+            report.errors.append(f"{snap.cascade_run.cascade_run_id}: {exc}")
+        actions = engine.plan(config, snap, now, api_url=api_url)
+        carry_out(store, writer, snap, version, actions, now, report, before_send, after_send)
+    return report
+
+
+def start_triggered(config: Config, store, now: datetime, api_url: str, report: AdvanceReport) -> None:
+    with store.transaction():
+        for name in config.cascades:
+            store.execute("cascade_watch_touch", cascade=name, now=now)
+    first_seen = {r["cascade"]: r["first_seen_at"] for r in store.query("cascade_watch_list")}
+    grace = timedelta(seconds=2 * config.settings.schedule_interval_s)
+    for cascade in config.cascades.values():
+        if cascade.trigger is None:
+            continue
+        not_before = max(first_seen[cascade.name] - grace, now - engine.TRIGGER_MAX_AGE)
+        rows = store.query("cascade_trigger_candidates", project=cascade.trigger.project,
+                           workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
+        candidates = [cascade_store.run_view(r) for r in rows]
+        one = replace(config, cascades={cascade.name: cascade})
+        for start in engine.plan_triggers(one, candidates, set(), first_seen, now, api_url=api_url):
+            try:
+                if cascade_store.insert_cascade_run(store, start, config, now, "trigger"):
+                    report.started += 1
+            except CONFLICTS:
+                report.contended += 1
+
+
+def complete_from_github(config: Config, store, client, snap: Snapshot, now: datetime) -> Snapshot:
+    """Add what only GitHub knows: runs found by correlation id, runs not synced, artifact names."""
+    cr = snap.cascade_run
+    cascade = config.cascades.get(cr.cascade)
+    if cascade is None or cr.status == "cancelled":
+        return snap
+    found = dict(snap.found)
+    runs = dict(snap.runs)
+    for st in snap.stages.values():
+        stage = cascade.stages.get(st.stage)
+        if stage is None or st.status != "dispatched" or st.run_id or not st.correlation_id:
+            continue
+        intent = snap.intents.get(st.correlation_id)
+        if st.correlation_id in found or (intent and intent.outcome == "failed"):
+            continue
+        run = search_by_correlation(client, st.repo or config.projects[stage.project].repo, stage,
+                                    st.correlation_id, st.dispatched_at or now, now)
+        if run is not None:
+            found[st.correlation_id] = run
+    wanted = {st.run_id for st in snap.stages.values() if st.run_id and st.status in engine.ACTIVE + NOT_GREEN}
+    if cr.trigger_run_id:
+        wanted.add(cr.trigger_run_id)
+    for run_id in sorted(wanted - set(runs)):
+        repo = next((st.repo for st in snap.stages.values() if st.run_id == run_id), None) or cr.trigger_repo
+        if repo:
+            run = fetch_run(client, repo, run_id, now)
+            if run is not None:
+                runs[run_id] = run
+    if cr.status == "running" and _uses_artifact_names(cascade):
+        for run_id, run in list(runs.items()):
+            if run.completed and run.artifact_names is None:
+                runs[run_id] = replace(run, artifact_names=fetch_artifact_names(store, client, run))
+    return replace(snap, found=found, runs=runs)
+
+
+def _uses_artifact_names(cascade) -> bool:
+    return any(f == "artifact_names" for s in cascade.stages.values() for _, f in engine.upstream_fields_used(s))
+
+
+def search_by_correlation(client, repo: str, stage, corr: str, dispatched_at: datetime,
+                          now: datetime) -> RunView | None:
+    """The run whose name shows this correlation id, among runs created since the dispatch."""
+    created = (dispatched_at - SEARCH_SLACK).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if stage.kind == "workflow_dispatch":
+        path = f"/repos/{repo}/actions/workflows/{urllib.parse.quote(stage.workflow, safe='')}/runs"
+        params = {"event": "workflow_dispatch", "created": f">={created}", "per_page": 100}
+    else:
+        path = f"/repos/{repo}/actions/runs"
+        params = {"event": "repository_dispatch", "created": f">={created}", "per_page": 100}
+    first = client.get(path, params, conditional=True)
+    if first.not_modified:  # nothing new since we last looked and did not find it
+        return None
+    matches = [r for page in client.pages(path, params, first=first) for r in page.body.get("workflow_runs", [])
+               if engine.title_has_correlation(r.get("display_title"), corr)]
+    if not matches:
+        client.remember(first, now)
+        return None
+    oldest = min(matches, key=lambda r: (r.get("created_at") or "", r["id"]))
+    return cascade_store.run_view_from_api(oldest)
+
+
+def fetch_run(client, repo: str, run_id: int, now: datetime) -> RunView | None:
+    """A run the sync has not stored (a workflow Quartz does not list, or not synced yet); None if it 404s."""
+    try:
+        response = client.get(f"/repos/{repo}/actions/runs/{run_id}", conditional=True, keep_body=True)
+    except NotFound:
+        return None
+    if response.body is None:
+        return None
+    client.remember(response, now)
+    return cascade_store.run_view_from_api(response.body)
+
+
+def fetch_artifact_names(store, client, run: RunView) -> tuple[str, ...]:
+    from quartz.sync import fetch_artifacts
+
+    fetch_artifacts(store, client, run.repo, run.run_id)
+    row = store.query_one("cascade_artifact_names", run_id=run.run_id)
+    return tuple(row["names"] or ()) if row else ()
+
+
+# ---------------------------------------------------------------- carrying a plan out
+
+
+def carry_out(store, writer, snap: Snapshot, version: int, actions: list, now: datetime, report: AdvanceReport,
+              before_send: Hook | None, after_send: AfterHook | None) -> None:
+    cascade_run_id = snap.cascade_run.cascade_run_id
+    local = [a for a in actions if not isinstance(a, (engine.Dispatch, engine.ReportStatus))]
+    try:
+        cascade_store.apply_plan(store, cascade_run_id, version, local, now)
+    except (Stale, *CONFLICTS):
+        report.contended += 1
+        return  # another advance moved this cascade run; the next cycle re-plans it
+    for action in local:
+        if isinstance(action, engine.LinkRun):
+            report.linked += 1
+        elif isinstance(action, (engine.Finish, engine.Skip)):
+            report.finished += 1
+        elif isinstance(action, engine.TimeOut):
+            report.timed_out += 1
+        elif isinstance(action, engine.FinishCascade):
+            report.cascades_finished += 1
+    for action in actions:
+        if isinstance(action, engine.Dispatch):
+            send_once(store, writer, action, now, report, before_send, after_send)
+    for action in actions:
+        if isinstance(action, engine.ReportStatus):
+            report_commit_status(store, writer, action, now, report)
+
+
+def send_once(store, writer, action: engine.Dispatch, now: datetime, report: AdvanceReport,
+              before_send: Hook | None, after_send: AfterHook | None) -> None:
+    intent = Intent(action.correlation_id, action.cascade_run_id, action.stage, action.attempt, action.repo,
+                    action.kind, action.target, action.ref, action.payload)
+    if not claim(store, action, now):
+        report.contended += 1
+        return
+    if before_send:
+        before_send(intent)  # e.g. push the store with the intent to S3; raising stops the POST
+    answer = post_dispatch(writer, action)
+    report.dispatched += 1
+    if after_send:
+        after_send(intent, answer)
+    record_answer(store, action, answer, now, report)
+
+
+def claim(store, action: engine.Dispatch, now: datetime) -> bool:
+    """Durably own this dispatch (stage compare-and-set + intent row) before anything is sent."""
+    where = action.ref and f" on {action.ref}" or ""
+    try:
+        with store.transaction():
+            claimed = store.query(
+                "cascade_stage_claim", cascade_run_id=action.cascade_run_id, stage=action.stage,
+                previous_attempt=action.previous_attempt, attempt=action.attempt,
+                correlation_id=action.correlation_id, repo=action.repo, now=now,
+                reason=f"dispatching to {action.repo} ({action.target}){where}")
+            if not claimed:
+                raise Stale(action.correlation_id)
+            store.execute("cascade_intent_insert", correlation_id=action.correlation_id,
+                          cascade_run_id=action.cascade_run_id, stage=action.stage, attempt=action.attempt,
+                          repo=action.repo, kind=action.kind, target=action.target, ref=action.ref,
+                          payload=json.dumps(dict(action.payload), default=str), now=now)
+            store.execute("cascade_run_touch", cascade_run_id=action.cascade_run_id, now=now)
+    except (Stale, *CONFLICTS):
+        return False
+    return True
+
+
+def post_dispatch(writer, action: engine.Dispatch) -> Answer:
+    """One POST, never repeated."""
+    if action.kind == "workflow_dispatch":
+        path = f"/repos/{action.repo}/actions/workflows/{urllib.parse.quote(action.target, safe='')}/dispatches"
+        body = {"ref": action.ref, "inputs": dict(action.payload), "return_run_details": True}
+    else:
+        path = f"/repos/{action.repo}/dispatches"
+        body = {"event_type": action.target, "client_payload": dict(action.payload)}
+    try:
+        _, data = writer.requester.requestJsonAndCheck("POST", path, input=body)
+    except GithubException as exc:
+        message = _github_message(exc)
+        if exc.status >= 500:
+            return Answer("unknown", exc.status, error=message)
+        if exc.status == 429 or (exc.status == 403 and "rate limit" in message.lower()):
+            return Answer("limited", exc.status, error=message)
+        return Answer("failed", exc.status, error=message)
+    except requests.exceptions.RequestException as exc:
+        return Answer("unknown", None, error=f"no answer from GitHub ({type(exc).__name__})")
+    data = data if isinstance(data, dict) else {}
+    run_id = data.get("workflow_run_id")
+    return Answer("sent", 200 if data else 204, int(run_id) if run_id else None, data.get("html_url"))
+
+
+def _github_message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or exc.data or "")[:300].replace("\n", " ")
+
+
+def record_answer(store, action: engine.Dispatch, answer: Answer, now: datetime, report: AdvanceReport) -> None:
+    """Write what GitHub said; on a write conflict try again (the intent alone is still safe: it is looked up)."""
+    for attempt in range(OUTCOME_TRIES):
+        try:
+            with store.transaction():
+                _write_answer(store, action, answer, now, report if attempt == 0 else AdvanceReport())
+            return
+        except CONFLICTS:
+            continue
+
+
+def _write_answer(store, action: engine.Dispatch, answer: Answer, now: datetime, report: AdvanceReport) -> None:
+    key = {"cascade_run_id": action.cascade_run_id, "stage": action.stage, "now": now}
+    store.execute("cascade_intent_outcome", correlation_id=action.correlation_id, now=now, outcome=answer.outcome,
+                  response_status=answer.status, run_id=answer.run_id, error=answer.error)
+    store.execute("cascade_run_touch", cascade_run_id=action.cascade_run_id, now=now)
+    target = f"{action.repo} {action.target}" + (f" on {action.ref}" if action.ref else "")
+    corr = action.correlation_id
+    if answer.outcome == "sent":
+        if answer.run_id:
+            store.execute("cascade_stage_link", **key, run_id=answer.run_id, run_url=answer.run_url)
+            report.linked += 1
+            message = f"dispatched {target} as {corr}; run {answer.run_url or answer.run_id}"
+        else:
+            message = f"dispatched {target} as {corr}; looking for its run by correlation id"
+        cascade_store.event(store, action.cascade_run_id, action.stage, "dispatched", message, now)
+    elif answer.outcome == "unknown":
+        report.unknown += 1
+        said = f"GitHub answered {answer.status}" if answer.status else answer.error
+        reason = (f"dispatch of {corr} not confirmed ({said}); it may have started a run — looking for it by "
+                  "correlation id, never re-sending")
+        store.execute("cascade_stage_reason", **key, reason=reason)
+        cascade_store.event(store, action.cascade_run_id, action.stage, "dispatch_unknown", reason, now)
+    elif answer.outcome == "limited":
+        reason = f"GitHub rate-limited the dispatch ({answer.status}: {answer.error}); a new attempt goes next cycle"
+        store.execute("cascade_stage_requeue", **key, reason=reason)
+        cascade_store.event(store, action.cascade_run_id, action.stage, "dispatch_limited", reason, now)
+    else:
+        report.refused += 1
+        reason = f"GitHub refused the dispatch to {target} ({answer.status}): {answer.error}"
+        store.execute("cascade_stage_finish", **key, status="failure", reason=reason, run_attempt=None)
+        cascade_store.event(store, action.cascade_run_id, action.stage, "dispatch_refused", reason, now)
+
+
+def report_commit_status(store, writer, action: engine.ReportStatus, now: datetime, report: AdvanceReport) -> None:
+    body = {"state": action.state, "context": action.context, "description": action.description}
+    if action.target_url:
+        body["target_url"] = action.target_url
+    try:
+        writer.requester.requestJsonAndCheck("POST", f"/repos/{action.repo}/statuses/{action.sha}", input=body)
+    except GithubException as exc:
+        if exc.status >= 500:
+            return  # try again next cycle
+        # Refused (e.g. the token may not write statuses): say so once rather than every cycle.
+        cascade_store.event(store, action.cascade_run_id, action.stage, "status_refused",
+                            f"could not set commit status {action.context} on {action.repo}@{action.sha[:12]} "
+                            f"({exc.status}): {_github_message(exc)}", now)
+    except requests.exceptions.RequestException:
+        return
+    else:
+        report.statuses += 1
+    with contextlib.suppress(*CONFLICTS):  # a lost write only means reporting again next cycle
+        store.execute("cascade_stage_reported", cascade_run_id=action.cascade_run_id, stage=action.stage,
+                      state=action.state)
+
+
+# ---------------------------------------------------------------- start, cancel, retry
+
+
+def start(config: Config, store, client, cascade: str, now: datetime, ref: str | None = None,
+          params: Mapping[str, str] | None = None, trigger_run: int | None = None, created_by: str = "manual",
+          salt: str | None = None) -> str:
+    """Create a cascade run by hand; BadInput (nothing written, nothing sent) when the request is wrong."""
+    definition = config.cascades.get(cascade)
+    if definition is None:
+        raise engine.unknown_cascade(config, cascade)
+    values = engine.resolve_params(definition, params or {})
+    trigger = _trigger_run(config, store, client, definition, trigger_run) if trigger_run else None
+    trigger_project = (definition.trigger.project if definition.trigger else (trigger.project if trigger else None))
+    if trigger is None:
+        needs = sorted({n for s in definition.stages.values() for n, _ in engine.upstream_fields_used(s)}
+                       - set(definition.stages))
+        if needs:
+            hint = (f" (a run of {config.projects[definition.trigger.project].repo} {definition.trigger.workflow})"
+                    if definition.trigger else "")
+            raise BadInput(f"cascade {cascade}'s stages use upstream.{needs[0]}.*; pass --trigger-run RUN_ID{hint}")
+    upstream = {trigger_project: trigger.results(client.base_url)} if trigger and trigger_project else {}
+    state = engine.CascadeRunState(
+        cascade_run_id="", cascade=cascade, status="running", created_at=now, trigger_kind="manual",
+        trigger_run_id=trigger.run_id if trigger else None, trigger_project=trigger_project, ref=ref,
+        params=values, upstream=upstream)
+    check_refs(config, client, definition, state)
+    start_action = engine.StartCascade(
+        cascade_run_id=engine.new_cascade_run_id(cascade, now, salt or secrets.token_hex(8)), cascade=cascade,
+        trigger_kind="manual", trigger_run_id=trigger.run_id if trigger else None,
+        trigger_repo=trigger.repo if trigger else None, trigger_sha=trigger.head_sha if trigger else None,
+        ref=ref, params=values, upstream=upstream, stages=tuple(definition.stages),
+        reason=f"started by hand ({created_by})" + (f" for {trigger.link()}" if trigger else ""))
+    if not cascade_store.insert_cascade_run(store, start_action, config, now, created_by):
+        raise BadInput(f"cascade {cascade} already has a run for upstream run {trigger_run}; "
+                       "use `quartz retry CASCADE_ID STAGE` to run a stage again")
+    return start_action.cascade_run_id
+
+
+def _trigger_run(config: Config, store, client, definition, run_id: int) -> RunView:
+    row = store.query_one("cascade_run_lookup", run_id=run_id)
+    if row is not None:
+        run = cascade_store.run_view(row)
+    else:
+        repo = config.projects[definition.trigger.project].repo if definition.trigger else None
+        if repo is None:
+            raise BadInput(f"run {run_id} is not in the store; run `quartz sync` first")
+        try:
+            run = fetch_run(client, repo, run_id, datetime.now(UTC))
+        except GitHubError as exc:
+            raise QuartzError(f"could not look up run {run_id}: {exc}") from None
+        if run is None:
+            raise BadInput(f"--trigger-run {run_id}: no such run in {repo}")
+        project = config.project_for_repo(run.repo)
+        run = replace(run, project=project.name if project else None)
+    if definition.trigger and run.repo.lower() != config.projects[definition.trigger.project].repo.lower():
+        raise BadInput(f"--trigger-run {run_id} is a run of {run.repo}, but cascade {definition.name} is triggered "
+                       f"by {config.projects[definition.trigger.project].repo}")
+    if not definition.trigger and run.project is None:
+        raise BadInput(f"--trigger-run {run_id} is a run of {run.repo}, which is not a project in cascades.yaml")
+    return run
+
+
+def check_refs(config: Config, client, definition, state: engine.CascadeRunState) -> None:
+    """Every ref a stage will be dispatched on must exist (branches only; refs from upstream runs are not known yet)."""
+    checked: set[tuple[str, str]] = set()
+    for stage in definition.stages.values():
+        if stage.kind != "workflow_dispatch":
+            continue
+        if not (state.ref and engine.uses_default_ref(config, stage)) and any(
+                h.startswith("upstream.") for h in templating.holes(stage.ref)):
+            continue
+        context = engine.template_context(config, state, stage, 1, state.upstream)
+        try:
+            ref = engine.render_ref(config, state, stage, context)
+        except templating.TemplateError as exc:
+            raise BadInput(f"stage {stage.name}: ref '{stage.ref}': {exc}"
+                           + (f" (release {state.params.get('release')} names no branch for {stage.project})"
+                              if "release." in stage.ref else "")) from None
+        repo = config.projects[stage.project].repo
+        if (repo, ref) in checked:
+            continue
+        checked.add((repo, ref))
+        try:
+            client.get(f"/repos/{repo}/branches/{urllib.parse.quote(ref, safe='/')}")
+        except NotFound:
+            raise BadInput(f"stage {stage.name}: ref '{ref}' does not exist in {repo} (no such branch)") from None
+
+
+def cancel(config: Config, store, client, cascade_run_id: str, now: datetime) -> tuple[int, int]:
+    """Cancel every open stage (and ask GitHub to cancel their runs); returns (stages, runs) cancelled."""
+    row = _cascade_run_or_fail(store, cascade_run_id)
+    if row["status"] != "running":
+        raise BadInput(f"cascade run {cascade_run_id} already finished ({row['status']}); nothing to cancel")
+    stages = [s for s in store.query("cascade_stages_of", cascade_run_id=cascade_run_id)
+              if s["status"] in engine.ACTIVE]
+    with store.transaction():
+        for s in stages:
+            store.execute("cascade_stage_finish", cascade_run_id=cascade_run_id, stage=s["stage"],
+                          status="cancelled", reason="cancelled by hand (`quartz cancel`)", run_attempt=None, now=now)
+        store.execute("cascade_run_finish", cascade_run_id=cascade_run_id, status="cancelled",
+                      reason="cancelled by hand", now=now)
+        store.execute("cascade_run_touch", cascade_run_id=cascade_run_id, now=now)
+        cascade_store.event(store, cascade_run_id, None, "cancelled",
+                            f"cancelled by hand; {len(stages)} open stages cancelled", now)
+    writer = client.pygithub_for_writes()
+    runs = 0
+    for s in stages:
+        if not s["run_id"]:
+            continue
+        try:
+            writer.requester.requestJsonAndCheck("POST", f"/repos/{s['repo']}/actions/runs/{s['run_id']}/cancel")
+            runs += 1
+            message = f"asked GitHub to cancel run {s['run_url'] or s['run_id']}"
+        except GithubException as exc:
+            message = f"could not cancel run {s['run_id']} ({exc.status}): {_github_message(exc)}"
+        except requests.exceptions.RequestException as exc:
+            message = f"could not cancel run {s['run_id']}: no answer ({type(exc).__name__})"
+        cascade_store.event(store, cascade_run_id, s["stage"], "cancel_run", message, now)
+    return len(stages), runs
+
+
+def retry(config: Config, store, cascade_run_id: str, stage: str, now: datetime) -> int:
+    """Put a finished stage back to pending; the next advance dispatches its next attempt. Returns that attempt."""
+    row = _cascade_run_or_fail(store, cascade_run_id)
+    stages = {s["stage"]: s for s in store.query("cascade_stages_of", cascade_run_id=cascade_run_id)}
+    if stage not in stages:
+        raise BadInput(f"cascade run {cascade_run_id} has no stage '{stage}'; its stages: {', '.join(stages)}")
+    current = stages[stage]
+    if current["status"] in engine.ACTIVE:
+        raise BadInput(f"stage {stage} is {current['status']}; wait for it to finish or `quartz cancel` the run")
+    definition = config.cascades.get(row["cascade"])
+    if definition is None or stage not in definition.stages:
+        raise BadInput(f"stage {stage} is no longer in cascades.yaml; it cannot be dispatched again")
+    blocked = [p for p in definition.stages[stage].depends_on if stages.get(p, {}).get("status") != "success"]
+    if blocked:
+        raise BadInput(f"stage {stage} depends on {', '.join(blocked)}, which did not succeed; retry "
+                       f"{blocked[0]} instead (its dependants re-open on their own)")
+    attempt = current["attempt"] + 1
+    with store.transaction():
+        store.execute("cascade_stage_requeue", cascade_run_id=cascade_run_id, stage=stage, now=now,
+                      reason=f"retry requested; attempt {attempt} is dispatched by the next advance")
+        if row["status"] != "running":
+            store.execute("cascade_run_reopen", cascade_run_id=cascade_run_id, now=now,
+                          reason=f"stage {stage} retried")
+        store.execute("cascade_run_touch", cascade_run_id=cascade_run_id, now=now)
+        cascade_store.event(store, cascade_run_id, stage, "retried",
+                            f"retry requested (was {current['status']}); next attempt {attempt}", now)
+    return attempt
+
+
+def _cascade_run_or_fail(store, cascade_run_id: str) -> dict:
+    row = store.query_one("cascade_run_get", cascade_run_id=cascade_run_id)
+    if row is None:
+        import difflib
+
+        known = [r["cascade_run_id"] for r in store.query("cascade_run_ids_recent")]
+        close = difflib.get_close_matches(cascade_run_id, known, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else "; `quartz status` lists recent ones"
+        raise BadInput(f"no cascade run '{cascade_run_id}'{hint}")
+    return row
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--param {pair!r}: write KEY=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def _open(args):
+    from quartz import storage
+
+    return storage.opened(args.store)
+
+
+def _client(args, store):
+    from quartz.github import client_from_args
+
+    return client_from_args(args, store=store)
+
+
+def advance_main(args) -> int:
+    from quartz import config as config_module
+    from quartz import storage
+
+    config = config_module.load(args.config)
+    with _open(args) as (store, pulled):
+        report = advance(config, store, _client(args, store), datetime.now(UTC),
+                         before_send=lambda intent: storage.push_checkpoint(pulled, store))
+    print(report.summary())
+    for error in report.errors:
+        print(f"quartz advance: {error}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def start_main(args) -> int:
+    from quartz import config as config_module
+
+    config = config_module.load(args.config)
+    params = _parse_params(args.param)
+    with _open(args) as (store, _):
+        cascade_run_id = start(config, store, _client(args, store), args.cascade, datetime.now(UTC), ref=args.ref,
+                               params=params, trigger_run=args.trigger_run)
+    print(cascade_run_id)
+    site = config.settings.site_url.rstrip("/")
+    where = f"{site}/" if site else "site/"
+    print(f"watch it: quartz status {cascade_run_id}\n"
+          f"          {where}cascades/{cascade_run_id}.html\n"
+          f"          {where}api/v1/cascades/{cascade_run_id}.json\n"
+          "its first stages are dispatched by the next `quartz advance` (or scheduled cycle)", file=sys.stderr)
+    return 0
+
+
+def cancel_main(args) -> int:
+    from quartz import config as config_module
+
+    config = config_module.load(args.config)
+    with _open(args) as (store, _):
+        stages, runs = cancel(config, store, _client(args, store), args.cascade_run_id, datetime.now(UTC))
+    print(f"cancelled {args.cascade_run_id}: {stages} open stages, {runs} downstream runs asked to cancel")
+    return 0
+
+
+def retry_main(args) -> int:
+    from quartz import config as config_module
+
+    config = config_module.load(args.config)
+    with _open(args) as (store, _):
+        attempt = retry(config, store, args.cascade_run_id, args.stage, datetime.now(UTC))
+    print(f"{args.cascade_run_id} {args.stage}: attempt {attempt} is dispatched by the next `quartz advance`")
+    return 0

@@ -1,0 +1,1 @@
+SELECT list(name ORDER BY name) AS names FROM artifacts WHERE run_id = $run_id;

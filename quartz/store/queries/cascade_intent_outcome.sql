@@ -1,0 +1,3 @@
+UPDATE dispatch_intents
+SET sent_at = $now, outcome = $outcome, response_status = $response_status, run_id = $run_id, error = $error
+WHERE correlation_id = $correlation_id;

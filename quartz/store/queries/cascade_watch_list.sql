@@ -1,0 +1,1 @@
+SELECT cascade, first_seen_at FROM cascade_watch;
