@@ -439,7 +439,7 @@ def _record_run(config, store, run, fields, nested) -> None:
 # ---------------------------------------------------------------- CLI
 
 
-RACE_RETRIES = 4  # another writer pushed the store between our pull and push: pull again and redo
+RACE_RETRIES = 6  # another writer pushed the store between our pull and push: pull again and redo
 
 
 def main(args, *, sleep: Callable[[float], None] = time.sleep, now: Callable[[], dt.datetime] | None = None) -> int:
@@ -466,7 +466,7 @@ def main(args, *, sleep: Callable[[float], None] = time.sleep, now: Callable[[],
         except storage.StoreRaceLost:
             if attempt == RACE_RETRIES:
                 raise
-            sleep(2 * 2**attempt)  # ingest is idempotent, so redoing it on a fresh copy is safe
+            sleep(min(60, 2 * 2**attempt))  # ingest is idempotent, so redoing it on a fresh copy is safe
     print(f"quartz ingest: {report.summary()}")
     _step_summary(report)
     return 0
