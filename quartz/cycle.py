@@ -86,8 +86,9 @@ class _Timer:
 
 def run_cycle(config: Config, location: str, client, site_dir: str | Path, target: str | None,
               now: dt.datetime, *, workdir: str | Path | None = None,
-              clock: Callable[[], dt.datetime] | None = None, s3=None) -> CycleReport:
-    """One whole cycle. `clock` gives the time at each phase (default: `now` throughout)."""
+              clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True) -> CycleReport:
+    """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
+    `render=False` skips the site (the demo renders once, after its last cycle)."""
     from quartz import dispatch, site
     from quartz import sync as sync_module
     from quartz.store import Store
@@ -111,8 +112,9 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
                     config, store, client, clock(),
                     before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
                 )
-            with timer.phase("render"):
-                report.render = site.render(config, store, site_dir, clock())
+            if render:
+                with timer.phase("render"):
+                    report.render = site.render(config, store, site_dir, clock())
             used = client.stats.since(before)
             report.requests, report.points = used.requests, used.points
             report.status = "ok" if report.sync.ok else "partial"
@@ -130,7 +132,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
         with timer.phase("push"):
             storage.push(pulled, client=s3)
             report.bytes_pushed = pulled.bytes_pushed
-    if target:
+    if target and render:
         from quartz import publish
 
         with timer.phase("publish"):

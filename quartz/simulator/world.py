@@ -268,6 +268,18 @@ class World:
             run.attempts.append(att)
             return run
 
+    def force_outcome(self, run_id: int, conclusion: str) -> Run:
+        """Decide how a run's current attempt ends (a scripted story, e.g. for the demo)."""
+        with self.lock:
+            run = self.get_run(run_id)
+            att = run.latest
+            if self.attempt_status(att) == "completed":
+                raise SimulatorError(409, "Cannot change a workflow run that is completed.")
+            att.forced = conclusion
+            att._concl = None
+            outcomes.plan_attempt(self.seed, run, att)
+            return run
+
     def cancel(self, run_id: int) -> Run:
         with self.lock:
             run = self.get_run(run_id)

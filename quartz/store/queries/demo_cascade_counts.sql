@@ -1,0 +1,1 @@
+SELECT status, count(*) AS count FROM cascade_runs GROUP BY status ORDER BY status;

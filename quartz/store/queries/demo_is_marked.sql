@@ -1,0 +1,1 @@
+SELECT scope FROM sync_state WHERE scope = $scope;
