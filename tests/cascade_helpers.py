@@ -32,6 +32,7 @@ projects:
   sglang: {repo: sgl-project/sglang, category: 3p_downstream, workflows: [pr-test-amd.yml]}
 releases:
   "7.10": {pytorch: release/2.10, triton: release/3.5}
+  "7.9": {pytorch: release/2.9, triton: release/3.5}
 cascades:
   nightly:
     trigger: {project: rocm, workflow: multi_arch_release.yml, branch: main, conclusion: success}
@@ -60,7 +61,7 @@ cascades:
         client_payload: {pytorch_run_id: "{{ upstream.pytorch.run_id }}"}
   release:
     params:
-      release: {required: true, choices: ["7.10"]}
+      release: {required: true, choices: ["7.10", "7.9"]}
     stages:
       pytorch: {workflow: rocm-build.yml, ref: "{{ release.pytorch }}", inputs: {rocm_run_id: "{{ params.release }}"}}
       triton: {workflow: amd-ci.yml, ref: "{{ release.triton }}", depends_on: [pytorch]}
