@@ -7,6 +7,7 @@ from the store that S3 holds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -67,26 +68,28 @@ class CycleReport:
 
 
 class _Timer:
-    def __init__(self, report: CycleReport):
+    """Times each phase and tells `on_phase` when one begins (progress lines, tests that stop a cycle)."""
+
+    def __init__(self, report: CycleReport, on_phase: Callable[[str], None] | None):
         self.report = report
+        self.on_phase = on_phase
 
+    @contextlib.contextmanager
     def phase(self, name: str):
-        report = self.report
-
-        class _Phase:
-            def __enter__(self_inner):
-                report.phase = name
-                self_inner.t0 = time.perf_counter()
-
-            def __exit__(self_inner, *exc):
-                report.seconds[name] = time.perf_counter() - self_inner.t0
-
-        return _Phase()
+        self.report.phase = name
+        if self.on_phase:
+            self.on_phase(name)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.report.seconds[name] = time.perf_counter() - t0
 
 
 def run_cycle(config: Config, location: str, client, site_dir: str | Path, target: str | None,
               now: dt.datetime, *, workdir: str | Path | None = None,
-              clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True) -> CycleReport:
+              clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True,
+              on_phase: Callable[[str], None] | None = None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
     `render=False` skips the site (the demo renders once, after its last cycle)."""
     from quartz import dispatch, site
@@ -95,7 +98,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
 
     clock = clock or (lambda: now)
     report = CycleReport(cycle_id=f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", started_at=now)
-    timer = _Timer(report)
+    timer = _Timer(report, on_phase)
     before = client.stats.snapshot()
     with tempfile.TemporaryDirectory(prefix="quartz-cycle-") as scratch:
         with timer.phase("pull"):
@@ -112,19 +115,20 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
                     config, store, client, clock(),
                     before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
                 )
-            if render:
-                with timer.phase("render"):
-                    report.render = site.render(config, store, site_dir, clock())
             used = client.stats.since(before)
             report.requests, report.points = used.requests, used.points
             report.status = "ok" if report.sync.ok else "partial"
             store.execute(
                 "cycle_log_finish", cycle_id=report.cycle_id, finished_at=clock(), status=report.status,
-                phase="render", requests=report.requests, rate_points=report.points,
+                phase="advance", requests=report.requests, rate_points=report.points,
                 runs_seen=report.sync.runs_new + report.sync.runs_updated,
                 stages_dispatched=getattr(report.advance, "dispatched", 0),
                 cascades_finished=getattr(report.advance, "cascades_finished", 0), error=None,
             )
+            # Logged before rendering, so the site's freshness line counts this cycle's data.
+            if render:
+                with timer.phase("render"):
+                    report.render = site.render(config, store, site_dir, clock())
         except BaseException:
             store.close()
             raise
