@@ -45,35 +45,44 @@ def _t(text: str | None) -> dt.datetime | None:
 class Reporter:
     """Builds reports for one release document and feeds them to ingest."""
 
-    def __init__(self, doc: dict, config, store):
-        self.doc, self.config, self.store = doc, config, store
+    def __init__(self, doc: dict, config, store, *, repo: str = REPO):
+        self.doc, self.config, self.store, self.repo = doc, config, store, repo
+        self.release_type = {"rc": "prerelease"}.get(doc.get("release_type"), "nightly")
         self.trigger = doc["trigger_workflow_run_id"]
-        self.job_ids = itertools.count(90_000_000_000)
-        self.reports = 0
+        self.job_ids = itertools.count(doc["trigger_workflow_run_id"] * 1000)
+        self.queue: list[tuple[str, dt.datetime]] = []
+        self.conclusions: dict[int, str] = {}  # run id -> raw GitHub conclusion to report instead
+
+    def deliver(self, order=None) -> int:
+        """Ingest the queued reports (in the given order of indexes, else as made)."""
+        for index in order if order is not None else range(len(self.queue)):
+            payload, now = self.queue[index]
+            report = ingest.ingest(self.config, self.store, payload, fetch=False, now=now)
+            assert report.outcome in ("recorded", "updated", "stale", "unchanged"), report.summary()
+        sent, self.queue = len(self.queue), []
+        return sent
 
     # ------------------------------------------------------------ one report
 
     def send(self, path: str, run_id: int, attempt: int, status: str, started: str | None, completed: str | None,
              inputs: dict, jobs=(), captured=None) -> None:
-        inputs = {"release_type": "nightly", "rocm_version": self.doc["rocm_version"], **inputs}
+        inputs = {"release_type": self.release_type, "rocm_version": self.doc["rocm_version"], **inputs}
         done = status != "in_progress"
         run = {
             "id": run_id, "run_attempt": attempt, "name": f"Release {self.doc['build_date']}",
             "display_title": f"Release {self.doc['build_date']}", "path": f".github/workflows/{path}",
             "workflow_id": 1, "status": "completed" if done else "in_progress",
-            "conclusion": CONCLUSION[status] if done else None, "event": "schedule", "head_branch": "main",
-            "head_sha": "0" * 40, "run_number": 1, "html_url": f"https://github.com/{REPO}/actions/runs/{run_id}",
+            "conclusion": self.conclusions.get(run_id, CONCLUSION[status]) if done else None,
+            "event": "schedule", "head_branch": "main",
+            "head_sha": "0" * 40, "run_number": 1, "html_url": f"https://github.com/{self.repo}/actions/runs/{run_id}",
             "created_at": started, "run_started_at": started, "updated_at": completed or started,
-            "actor": {"login": "rockrel-bot", "id": 1}, "inputs": inputs, "release_type": "nightly",
+            "actor": {"login": "rockrel-bot", "id": 1}, "inputs": inputs, "release_type": self.release_type,
             "captured_outputs": captured, "jobs": list(jobs), "referenced_workflows": [],
         }
         payload = {"event_type": "workflow_run_completed" if done else "workflow_run_in_progress",
-                   "repository": REPO, "workflow_run": run}
+                   "repository": self.repo, "workflow_run": run}
         now = _t(completed or started) or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        report = ingest.ingest(self.config, self.store, json.dumps(payload, separators=(",", ":")), fetch=False,
-                               now=now)
-        assert report.outcome in ("recorded", "updated"), report.summary()
-        self.reports += 1
+        self.queue.append((json.dumps(payload, separators=(",", ":")), now))
 
     def job(self, name: str, cell: dict) -> dict:
         done = cell["status"] != "in_progress"
@@ -97,7 +106,12 @@ class Reporter:
 
     # ------------------------------------------------------------ the whole release
 
-    def send_all(self) -> int:
+    def send_all(self, *, finish: bool = True, order=None) -> int:
+        """Report every run of the document; `finish=False` leaves the release run unfinished."""
+        self.queue_all(finish=finish)
+        return self.deliver(order)
+
+    def queue_all(self, *, finish: bool = True) -> None:
         doc, summary, pipelines = self.doc, self.doc["summary"], self.doc["pipelines"]
         self.send_owner()
         for platform in ("linux", "windows"):
@@ -116,9 +130,8 @@ class Reporter:
                         self.send_test(pipeline, phase, platform, arch, leaf)
         for platform in ("linux", "windows"):
             self.send_cdn(platform, summary[platform].get("urls", {}))
-        if doc.get("completed_at"):
+        if doc.get("completed_at") and finish:
             self.send_owner(completed=True)
-        return self.reports
 
     def send_owner(self, completed: bool = False) -> None:
         doc = self.doc
@@ -162,6 +175,8 @@ class Reporter:
         if not urls.get("tarballs", "").startswith("https://rocm.nightlies.amd.com/"):
             return
         segment = _CDN_SEGMENT.search(urls.get("rpm", ""))
+        if "rocm" not in self.doc["pipelines"] or platform not in self.doc["pipelines"]["rocm"]["build"]:
+            return
         build = self.doc["pipelines"]["rocm"]["build"][platform]
         run_id = int(segment.group(1)) if segment else build["run_id"]
         self.send(f"multi_arch_release_{platform}.yml", run_id, build["run_attempt"], "success",
@@ -171,3 +186,28 @@ class Reporter:
 
 def _axis_key(pipeline: str) -> str:
     return {"pytorch": "torch", "jax": "jax_ref"}[pipeline]
+
+
+def small_doc(day: str, run_id: int, *, leaf: str = "success", finished: str | None = "success",
+              attempt: int = 1, version: str | None = None) -> dict:
+    """A release document in the real files' shape: rocm builds and one test per platform."""
+    start, end = f"{day[:4]}-{day[4:6]}-{day[6:]}T01:00:00Z", f"{day[:4]}-{day[4:6]}-{day[6:]}T06:00:00Z"
+
+    def leaf_of(rid: int) -> dict:
+        out = {"status": leaf, "run_id": rid, "run_attempt": 1, "started_at": start}
+        if leaf != "in_progress":
+            out["completed_at"] = end
+        return out
+
+    doc = {"trigger_workflow_run_id": run_id, "trigger_run_attempt": attempt,
+           "rocm_version": version or f"7.13.0a{day}", "build_date": day, "created_at": start,
+           "summary": {"linux": {"architectures": ["gfx94X-dcgpu"], "urls": {}},
+                       "windows": {"architectures": ["gfx110X-all"], "urls": {}}},
+           "pipelines": {"rocm": {"build": {"linux": leaf_of(run_id), "windows": leaf_of(run_id)},
+                                  "test": {"linux": {"gfx94X-dcgpu": leaf_of(run_id + 1)},
+                                           "windows": {"gfx110X-all": leaf_of(run_id + 2)}}}}}
+    if finished:
+        doc.update(completed_at=end, orchestrator_conclusion=finished)
+    if version and "rc" in version:
+        doc["release_type"] = "rc"
+    return doc

@@ -1,0 +1,217 @@
+"""status.json v2: built from the store, matching ROCm/Quartz's real nightly files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from statusjson_helpers import Reporter, small_doc
+
+from quartz import config, ingest, statusjson
+from quartz.store import Store
+
+REAL = Path("/work/shared/fixtures/rocm-quartz/status")
+PAYLOADS = Path("/work/shared/fixtures/rocm-quartz/payloads")
+REPO = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+RECEIPT_TIMES = ("status_json_created", "status_json_last_updated")  # when ROCm/Quartz happened to receive
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load(REPO / "cascades.yaml")
+
+
+@pytest.fixture
+def store():
+    with Store.open(":memory:") as s:
+        yield s
+
+
+def real(day: str) -> dict:
+    return json.loads((REAL / f"{day}.json").read_text(encoding="utf-8"))
+
+
+def without_receipts(doc: dict) -> dict:
+    return {k: v for k, v in doc.items() if k not in RECEIPT_TIMES}
+
+
+def nulls(value) -> bool:
+    if isinstance(value, dict):
+        return any(v is None or nulls(v) for v in value.values())
+    if isinstance(value, list):
+        return any(nulls(v) for v in value)
+    return False
+
+
+# ---------------------------------------------------------------- the real nightlies
+
+
+@pytest.mark.parametrize("day", ["20260812", "20260815", "20260818"])
+def test_store_describing_a_real_nightly_builds_the_real_file(cfg, store, day):
+    # The store holds the reports that describe the file's runs (see statusjson_helpers).
+    expected = real(day)
+    Reporter(expected, cfg, store).send_all()
+    doc = statusjson.build(store, cfg, day)
+    assert doc["summary"] == expected["summary"]
+    assert doc["pipelines"] == expected["pipelines"]
+    assert without_receipts(doc) == without_receipts(expected)
+    assert list(doc) == list(expected)  # the same key order as ROCm/Quartz writes
+    assert not nulls(doc)
+
+
+def test_the_order_reports_arrive_in_does_not_matter(cfg, store):
+    expected = real("20260815")
+    reporter = Reporter(expected, cfg, store)
+    reporter.queue_all()
+    reporter.deliver(reversed(range(len(reporter.queue))))
+    doc = statusjson.build(store, cfg, "20260815")
+    assert (doc["summary"], doc["pipelines"]) == (expected["summary"], expected["pipelines"])
+
+
+def test_overall_status_waits_for_the_release_run(cfg, store):
+    expected = real("20260818")
+    Reporter(expected, cfg, store).send_all(finish=False)
+    live = statusjson.build(store, cfg, "20260818")
+    assert live["summary"]["overall_status"] == "in_progress"
+    assert "completed_at" not in live and "orchestrator_conclusion" not in live
+    assert live["summary"]["linux"]["status"] == "failure"  # platforms show their real state meanwhile
+    assert live["pipelines"] == expected["pipelines"]
+    reporter = Reporter(expected, cfg, store)
+    reporter.send_owner(completed=True)
+    reporter.deliver()
+    done = statusjson.build(store, cfg, "20260818")
+    assert done["summary"]["overall_status"] == "failure"
+    assert done["completed_at"] == expected["completed_at"]
+
+
+def test_a_live_release_holds_platforms_open_for_pipelines_not_yet_reported(cfg, store):
+    Reporter(small_doc("20260101", 1000, finished=None), cfg, store).send_all()
+    doc = statusjson.build(store, cfg, "20260101")
+    linux = doc["summary"]["linux"]
+    assert linux["rocm"] == {"build": {"status": "success"},
+                             "test": {"success": 1, "failure": 0, "in_progress": 0, "cancelled": 0, "skipped": 0}}
+    assert linux["pytorch"]["build"] == {"status": "in_progress"}  # expected but unreported
+    assert linux["native_packages"] == {"rpm": {"status": "in_progress"}, "deb": {"status": "in_progress"}}
+    assert linux["status"] == "in_progress" and doc["summary"]["overall_status"] == "in_progress"
+    assert "jax" not in doc["summary"]["windows"] and "pytorch" not in doc["pipelines"]
+
+
+def test_a_failed_rocm_build_skips_what_never_ran(cfg, store):
+    Reporter(small_doc("20260101", 1000, leaf="failure", finished="failure"), cfg, store).send_all()
+    doc = statusjson.build(store, cfg, "20260101")
+    assert doc["summary"]["linux"]["pytorch"]["build"] == {"status": "skipped"}
+    assert doc["summary"]["overall_status"] == "failure"
+
+
+@pytest.mark.parametrize("conclusion, status", [("timed_out", "failure"), ("action_required", "failure"),
+                                                ("stale", "failure"), ("startup_failure", "failure"),
+                                                ("neutral", "success"), ("cancelled", "cancelled"),
+                                                ("skipped", "skipped")])
+def test_github_conclusions_map_to_status_values(cfg, store, conclusion, status):
+    reporter = Reporter(small_doc("20260101", 1000), cfg, store)
+    reporter.conclusions[1001] = conclusion  # the linux test run
+    reporter.send_all()
+    doc = statusjson.build(store, cfg, "20260101")
+    assert doc["pipelines"]["rocm"]["test"]["linux"]["gfx94X-dcgpu"]["status"] == status
+    assert doc["summary"]["linux"]["rocm"]["test"][status] == 1
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    (["success", "failure", "in_progress"], "failure"),
+    (["success", "in_progress", "cancelled"], "in_progress"),
+    (["success", "cancelled", "skipped"], "cancelled"),
+    (["skipped", "success"], "success"),
+    (["skipped"], "skipped"),
+    ([], "in_progress"),
+])
+def test_rollup_precedence(statuses, expected):
+    assert statusjson.rollup(statuses, "in_progress") == expected
+
+
+def test_a_newer_release_run_takes_the_day_and_a_rerun_reopens_it(cfg, store):
+    Reporter(small_doc("20260101", 1000, leaf="failure", finished="failure"), cfg, store).send_all()
+    Reporter(small_doc("20260101", 2000), cfg, store).send_all()
+    doc = statusjson.build(store, cfg, "20260101")
+    assert doc["trigger_workflow_run_id"] == 2000
+    assert doc["summary"]["overall_status"] == "success"
+    assert {leaf["run_id"] for leaf in doc["pipelines"]["rocm"]["build"].values()} == {2000}
+    # Attempt 2 of the same run re-opens the document; attempt 1's leaves stay.
+    rerun = Reporter(small_doc("20260101", 2000, attempt=2), cfg, store)
+    rerun.send_owner()
+    rerun.deliver()
+    doc = statusjson.build(store, cfg, "20260101")
+    assert (doc["trigger_run_attempt"], doc["summary"]["overall_status"]) == (2, "in_progress")
+    assert "completed_at" not in doc and doc["pipelines"]["rocm"]["build"]["linux"]["run_id"] == 2000
+
+
+def test_reports_that_do_not_belong_to_the_release_are_left_out(cfg, store):
+    Reporter(small_doc("20260101", 1000), cfg, store).send_all()
+    stray = Reporter(small_doc("20260101", 5000), cfg, store)
+    stray.send("test_artifacts.yml", 5001, 1, "failure", "2026-01-01T02:00:00Z", "2026-01-01T03:00:00Z",
+               {"amdgpu_families": "gfx94X-dcgpu", "artifact_run_id": "4999"})  # another release's artifacts
+    stray.deliver()
+    other_repo = Reporter(small_doc("20260101", 9000), cfg, store, repo="ROCm/TheRock")
+    other_repo.send_all()
+    doc = statusjson.build(store, cfg, "20260101")
+    assert doc["trigger_workflow_run_id"] == 1000
+    assert doc["pipelines"]["rocm"]["test"]["linux"]["gfx94X-dcgpu"]["run_id"] == 1001
+
+
+def test_no_document_without_a_release_run(cfg, store):
+    for path in sorted(PAYLOADS.glob("*.json")):  # dev builds: stored, but no nightly of theirs
+        ingest.ingest(cfg, store, path.read_text(encoding="utf-8"), fetch=False, now=NOW)
+    assert statusjson.build(store, cfg, "20260619") is None
+    assert statusjson.write_all(store, cfg, "/nonexistent-never-written", NOW).documents == 0
+
+
+# ---------------------------------------------------------------- the files
+
+
+def read(path: Path) -> dict:
+    assert path.is_file() and not path.is_symlink()
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_write_all_writes_days_latest_and_latest_good(cfg, store, tmp_path):
+    Reporter(small_doc("20260101", 1000), cfg, store).send_all()
+    Reporter(small_doc("20260102", 2000, leaf="failure", finished="failure"), cfg, store).send_all()
+    Reporter(small_doc("20260103", 3000, leaf="in_progress", finished=None), cfg, store).send_all()
+    report = statusjson.write_all(store, cfg, tmp_path, NOW)
+    nightly = tmp_path / "release-nightly"
+    assert report.documents == 3 and (report.latest, report.latest_good) == ("20260103", "20260101")
+    assert read(nightly / "latest.json") == read(nightly / "20260103" / "status.json")
+    assert read(nightly / "latest_good.json") == read(nightly / "20260101" / "status.json")
+    assert read(nightly / "latest_good.json")["summary"]["overall_status"] == "success"
+
+    # An older day arriving late never moves latest back.
+    Reporter(small_doc("20251231", 500), cfg, store).send_all()
+    statusjson.write_all(store, cfg, tmp_path, NOW)
+    assert read(nightly / "latest.json")["build_date"] == "20260103"
+    assert read(nightly / "latest_good.json")["build_date"] == "20260101"
+    # The live day finishing well becomes the latest good one.
+    Reporter(small_doc("20260103", 3000), cfg, store).send_all()
+    statusjson.write_all(store, cfg, tmp_path, NOW)
+    assert read(nightly / "latest_good.json")["build_date"] == "20260103"
+
+
+def test_a_symlink_left_by_an_older_tree_becomes_a_plain_file(cfg, store, tmp_path):
+    Reporter(small_doc("20260101", 1000), cfg, store).send_all()
+    nightly = tmp_path / "release-nightly"
+    nightly.mkdir()
+    (nightly / "latest.json").symlink_to("elsewhere.json")
+    statusjson.write_all(store, cfg, tmp_path, NOW)
+    assert read(nightly / "latest.json")["build_date"] == "20260101"
+
+
+def test_prereleases_live_at_their_version_path(cfg, store, tmp_path):
+    Reporter(small_doc("20260201", 1000, version="7.14.0rc2"), cfg, store).send_all()
+    Reporter(small_doc("20260101", 2000, version="7.14.0rc10"), cfg, store).send_all()
+    statusjson.write_all(store, cfg, tmp_path, NOW)
+    rc2 = read(tmp_path / "prereleases" / "7.14.0" / "7.14.0rc2" / "status.json")
+    assert (rc2["release_type"], rc2["rocm_version"]) == ("rc", "7.14.0rc2")
+    assert read(tmp_path / "prereleases" / "latest.json")["rocm_version"] == "7.14.0rc10"  # rc10 is newer than rc2
+    assert statusjson.build(store, cfg, "7.14.0rc2", "prerelease") == rc2
+    assert not (tmp_path / "release-nightly").exists()
