@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 import sys
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -41,11 +40,12 @@ import requests
 from github import GithubException
 
 from quartz import cascade as engine
-from quartz import cascade_store, templating
+from quartz import cascade_store
 from quartz.cascade import RunView, Snapshot
+from quartz.cascade_admin import cancel, retry, start  # noqa: F401 - the contract's dispatch.start/cancel/retry
 from quartz.cascade_store import CONFLICTS, Stale
 from quartz.config import Config
-from quartz.errors import BadInput, QuartzError
+from quartz.errors import BadInput
 from quartz.github import GitHubError, NotFound
 
 SEARCH_SLACK = timedelta(minutes=2)  # clocks differ a little; look for runs created a bit before the intent
@@ -150,9 +150,9 @@ def start_triggered(config: Config, store, now: datetime, api_url: str, report: 
                            workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
         candidates = [cascade_store.run_view(r) for r in rows]
         one = replace(config, cascades={cascade.name: cascade})
-        for start in engine.plan_triggers(one, candidates, set(), first_seen, now, api_url=api_url):
+        for new_run in engine.plan_triggers(one, candidates, set(), first_seen, now, api_url=api_url):
             try:
-                if cascade_store.insert_cascade_run(store, start, config, now, "trigger"):
+                if cascade_store.insert_cascade_run(store, new_run, config, now, "trigger"):
                     report.started += 1
             except CONFLICTS:
                 report.contended += 1
@@ -177,15 +177,18 @@ def complete_from_github(config: Config, store, client, snap: Snapshot, now: dat
                                     st.correlation_id, st.dispatched_at or now, now)
         if run is not None:
             found[st.correlation_id] = run
-    wanted = {st.run_id for st in snap.stages.values() if st.run_id and st.status in engine.ACTIVE + NOT_GREEN}
+    wanted = {st.run_id for st in snap.stages.values() if st.run_id and st.status in engine.ACTIVE}
     if cr.trigger_run_id:
         wanted.add(cr.trigger_run_id)
-    for run_id in sorted(wanted - set(runs)):
+    # A failed stage's run may be re-run by hand long after the sync stopped looking at it: ask by id
+    # (a conditional GET, free when nothing changed).
+    recheck = {st.run_id for st in snap.stages.values() if st.run_id and st.status in NOT_GREEN}
+    for run_id in sorted((wanted - set(runs)) | recheck):
         repo = next((st.repo for st in snap.stages.values() if st.run_id == run_id), None) or cr.trigger_repo
-        if repo:
-            run = fetch_run(client, repo, run_id, now)
-            if run is not None:
-                runs[run_id] = run
+        fetched = fetch_run(client, repo, run_id, now) if repo else None
+        known = runs.get(run_id)
+        if fetched and (known is None or (fetched.run_attempt, fetched.status) != (known.run_attempt, known.status)):
+            runs[run_id] = fetched
     if cr.status == "running" and _uses_artifact_names(cascade):
         for run_id, run in list(runs.items()):
             if run.completed and run.artifact_names is None:
@@ -317,7 +320,7 @@ def post_dispatch(writer, action: engine.Dispatch) -> Answer:
     try:
         _, data = writer.requester.requestJsonAndCheck("POST", path, input=body)
     except GithubException as exc:
-        message = _github_message(exc)
+        message = github_message(exc)
         if exc.status >= 500:
             return Answer("unknown", exc.status, error=message)
         if exc.status == 429 or (exc.status == 403 and "rate limit" in message.lower()):
@@ -330,7 +333,7 @@ def post_dispatch(writer, action: engine.Dispatch) -> Answer:
     return Answer("sent", 200 if data else 204, int(run_id) if run_id else None, data.get("html_url"))
 
 
-def _github_message(exc: GithubException) -> str:
+def github_message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message") or exc.data or "")[:300].replace("\n", " ")
 
@@ -391,7 +394,7 @@ def report_commit_status(store, writer, action: engine.ReportStatus, now: dateti
         # Refused (e.g. the token may not write statuses): say so once rather than every cycle.
         cascade_store.event(store, action.cascade_run_id, action.stage, "status_refused",
                             f"could not set commit status {action.context} on {action.repo}@{action.sha[:12]} "
-                            f"({exc.status}): {_github_message(exc)}", now)
+                            f"({exc.status}): {github_message(exc)}", now)
     except requests.exceptions.RequestException:
         return
     else:
@@ -399,168 +402,6 @@ def report_commit_status(store, writer, action: engine.ReportStatus, now: dateti
     with contextlib.suppress(*CONFLICTS):  # a lost write only means reporting again next cycle
         store.execute("cascade_stage_reported", cascade_run_id=action.cascade_run_id, stage=action.stage,
                       state=action.state)
-
-
-# ---------------------------------------------------------------- start, cancel, retry
-
-
-def start(config: Config, store, client, cascade: str, now: datetime, ref: str | None = None,
-          params: Mapping[str, str] | None = None, trigger_run: int | None = None, created_by: str = "manual",
-          salt: str | None = None) -> str:
-    """Create a cascade run by hand; BadInput (nothing written, nothing sent) when the request is wrong."""
-    definition = config.cascades.get(cascade)
-    if definition is None:
-        raise engine.unknown_cascade(config, cascade)
-    values = engine.resolve_params(definition, params or {})
-    trigger = _trigger_run(config, store, client, definition, trigger_run) if trigger_run else None
-    trigger_project = (definition.trigger.project if definition.trigger else (trigger.project if trigger else None))
-    if trigger is None:
-        needs = sorted({n for s in definition.stages.values() for n, _ in engine.upstream_fields_used(s)}
-                       - set(definition.stages))
-        if needs:
-            hint = (f" (a run of {config.projects[definition.trigger.project].repo} {definition.trigger.workflow})"
-                    if definition.trigger else "")
-            raise BadInput(f"cascade {cascade}'s stages use upstream.{needs[0]}.*; pass --trigger-run RUN_ID{hint}")
-    upstream = {trigger_project: trigger.results(client.base_url)} if trigger and trigger_project else {}
-    state = engine.CascadeRunState(
-        cascade_run_id="", cascade=cascade, status="running", created_at=now, trigger_kind="manual",
-        trigger_run_id=trigger.run_id if trigger else None, trigger_project=trigger_project, ref=ref,
-        params=values, upstream=upstream)
-    check_refs(config, client, definition, state)
-    start_action = engine.StartCascade(
-        cascade_run_id=engine.new_cascade_run_id(cascade, now, salt or secrets.token_hex(8)), cascade=cascade,
-        trigger_kind="manual", trigger_run_id=trigger.run_id if trigger else None,
-        trigger_repo=trigger.repo if trigger else None, trigger_sha=trigger.head_sha if trigger else None,
-        ref=ref, params=values, upstream=upstream, stages=tuple(definition.stages),
-        reason=f"started by hand ({created_by})" + (f" for {trigger.link()}" if trigger else ""))
-    if not cascade_store.insert_cascade_run(store, start_action, config, now, created_by):
-        raise BadInput(f"cascade {cascade} already has a run for upstream run {trigger_run}; "
-                       "use `quartz retry CASCADE_ID STAGE` to run a stage again")
-    return start_action.cascade_run_id
-
-
-def _trigger_run(config: Config, store, client, definition, run_id: int) -> RunView:
-    row = store.query_one("cascade_run_lookup", run_id=run_id)
-    if row is not None:
-        run = cascade_store.run_view(row)
-    else:
-        repo = config.projects[definition.trigger.project].repo if definition.trigger else None
-        if repo is None:
-            raise BadInput(f"run {run_id} is not in the store; run `quartz sync` first")
-        try:
-            run = fetch_run(client, repo, run_id, datetime.now(UTC))
-        except GitHubError as exc:
-            raise QuartzError(f"could not look up run {run_id}: {exc}") from None
-        if run is None:
-            raise BadInput(f"--trigger-run {run_id}: no such run in {repo}")
-        project = config.project_for_repo(run.repo)
-        run = replace(run, project=project.name if project else None)
-    if definition.trigger and run.repo.lower() != config.projects[definition.trigger.project].repo.lower():
-        raise BadInput(f"--trigger-run {run_id} is a run of {run.repo}, but cascade {definition.name} is triggered "
-                       f"by {config.projects[definition.trigger.project].repo}")
-    if not definition.trigger and run.project is None:
-        raise BadInput(f"--trigger-run {run_id} is a run of {run.repo}, which is not a project in cascades.yaml")
-    return run
-
-
-def check_refs(config: Config, client, definition, state: engine.CascadeRunState) -> None:
-    """Every ref a stage will be dispatched on must exist (branches only; refs from upstream runs are not known yet)."""
-    checked: set[tuple[str, str]] = set()
-    for stage in definition.stages.values():
-        if stage.kind != "workflow_dispatch":
-            continue
-        if not (state.ref and engine.uses_default_ref(config, stage)) and any(
-                h.startswith("upstream.") for h in templating.holes(stage.ref)):
-            continue
-        context = engine.template_context(config, state, stage, 1, state.upstream)
-        try:
-            ref = engine.render_ref(config, state, stage, context)
-        except templating.TemplateError as exc:
-            raise BadInput(f"stage {stage.name}: ref '{stage.ref}': {exc}"
-                           + (f" (release {state.params.get('release')} names no branch for {stage.project})"
-                              if "release." in stage.ref else "")) from None
-        repo = config.projects[stage.project].repo
-        if (repo, ref) in checked:
-            continue
-        checked.add((repo, ref))
-        try:
-            client.get(f"/repos/{repo}/branches/{urllib.parse.quote(ref, safe='/')}")
-        except NotFound:
-            raise BadInput(f"stage {stage.name}: ref '{ref}' does not exist in {repo} (no such branch)") from None
-
-
-def cancel(config: Config, store, client, cascade_run_id: str, now: datetime) -> tuple[int, int]:
-    """Cancel every open stage (and ask GitHub to cancel their runs); returns (stages, runs) cancelled."""
-    row = _cascade_run_or_fail(store, cascade_run_id)
-    if row["status"] != "running":
-        raise BadInput(f"cascade run {cascade_run_id} already finished ({row['status']}); nothing to cancel")
-    stages = [s for s in store.query("cascade_stages_of", cascade_run_id=cascade_run_id)
-              if s["status"] in engine.ACTIVE]
-    with store.transaction():
-        for s in stages:
-            store.execute("cascade_stage_finish", cascade_run_id=cascade_run_id, stage=s["stage"],
-                          status="cancelled", reason="cancelled by hand (`quartz cancel`)", run_attempt=None, now=now)
-        store.execute("cascade_run_finish", cascade_run_id=cascade_run_id, status="cancelled",
-                      reason="cancelled by hand", now=now)
-        store.execute("cascade_run_touch", cascade_run_id=cascade_run_id, now=now)
-        cascade_store.event(store, cascade_run_id, None, "cancelled",
-                            f"cancelled by hand; {len(stages)} open stages cancelled", now)
-    writer = client.pygithub_for_writes()
-    runs = 0
-    for s in stages:
-        if not s["run_id"]:
-            continue
-        try:
-            writer.requester.requestJsonAndCheck("POST", f"/repos/{s['repo']}/actions/runs/{s['run_id']}/cancel")
-            runs += 1
-            message = f"asked GitHub to cancel run {s['run_url'] or s['run_id']}"
-        except GithubException as exc:
-            message = f"could not cancel run {s['run_id']} ({exc.status}): {_github_message(exc)}"
-        except requests.exceptions.RequestException as exc:
-            message = f"could not cancel run {s['run_id']}: no answer ({type(exc).__name__})"
-        cascade_store.event(store, cascade_run_id, s["stage"], "cancel_run", message, now)
-    return len(stages), runs
-
-
-def retry(config: Config, store, cascade_run_id: str, stage: str, now: datetime) -> int:
-    """Put a finished stage back to pending; the next advance dispatches its next attempt. Returns that attempt."""
-    row = _cascade_run_or_fail(store, cascade_run_id)
-    stages = {s["stage"]: s for s in store.query("cascade_stages_of", cascade_run_id=cascade_run_id)}
-    if stage not in stages:
-        raise BadInput(f"cascade run {cascade_run_id} has no stage '{stage}'; its stages: {', '.join(stages)}")
-    current = stages[stage]
-    if current["status"] in engine.ACTIVE:
-        raise BadInput(f"stage {stage} is {current['status']}; wait for it to finish or `quartz cancel` the run")
-    definition = config.cascades.get(row["cascade"])
-    if definition is None or stage not in definition.stages:
-        raise BadInput(f"stage {stage} is no longer in cascades.yaml; it cannot be dispatched again")
-    blocked = [p for p in definition.stages[stage].depends_on if stages.get(p, {}).get("status") != "success"]
-    if blocked:
-        raise BadInput(f"stage {stage} depends on {', '.join(blocked)}, which did not succeed; retry "
-                       f"{blocked[0]} instead (its dependants re-open on their own)")
-    attempt = current["attempt"] + 1
-    with store.transaction():
-        store.execute("cascade_stage_requeue", cascade_run_id=cascade_run_id, stage=stage, now=now,
-                      reason=f"retry requested; attempt {attempt} is dispatched by the next advance")
-        if row["status"] != "running":
-            store.execute("cascade_run_reopen", cascade_run_id=cascade_run_id, now=now,
-                          reason=f"stage {stage} retried")
-        store.execute("cascade_run_touch", cascade_run_id=cascade_run_id, now=now)
-        cascade_store.event(store, cascade_run_id, stage, "retried",
-                            f"retry requested (was {current['status']}); next attempt {attempt}", now)
-    return attempt
-
-
-def _cascade_run_or_fail(store, cascade_run_id: str) -> dict:
-    row = store.query_one("cascade_run_get", cascade_run_id=cascade_run_id)
-    if row is None:
-        import difflib
-
-        known = [r["cascade_run_id"] for r in store.query("cascade_run_ids_recent")]
-        close = difflib.get_close_matches(cascade_run_id, known, n=1, cutoff=0.6)
-        hint = f"; did you mean '{close[0]}'?" if close else "; `quartz status` lists recent ones"
-        raise BadInput(f"no cascade run '{cascade_run_id}'{hint}")
-    return row
 
 
 # ---------------------------------------------------------------- command line

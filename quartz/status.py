@@ -29,9 +29,9 @@ def recent(store, limit: int = RECENT) -> list[dict]:
 def one(store, cascade_run_id: str) -> dict:
     row = store.query_one("cascade_run_get", cascade_run_id=cascade_run_id)
     if row is None:
-        from quartz.dispatch import _cascade_run_or_fail
+        from quartz.cascade_admin import cascade_run_or_fail
 
-        _cascade_run_or_fail(store, cascade_run_id)  # raises with a suggestion
+        cascade_run_or_fail(store, cascade_run_id)  # raises with a suggestion
     return {
         "cascade_run": row,
         "stages": store.query("cascade_stages_of", cascade_run_id=cascade_run_id),

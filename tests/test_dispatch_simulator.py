@@ -100,6 +100,10 @@ def test_failure_skips_dependants_with_reasons_and_a_rerun_turns_it_green(failin
 
     # Someone re-runs the triton run by hand and it passes: the stage turns green, vLLM goes.
     fleet.world.rerun(triton_run.id, conclusion="success")
+    fleet.world.advance(timedelta(minutes=30))
+    fleet.advance()  # no sync: the failed stage's run is looked up by id
+    assert fleet.stages(cid)["triton"]["status"] == "success"
+    assert fleet.cascade_status(cid) == "running" and len(fleet.downstream_runs("vllm")) == 1
     assert fleet.run_until_done(cid) == "success" or fleet.cascade_status(cid) == "success"
     stages = fleet.stages(cid)
     assert stages["triton"]["status"] == "success" and stages["vllm"]["status"] == "success"
