@@ -6,6 +6,7 @@ Refresh after an intended change to the pages:  python tests/refresh_golden.py
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -30,7 +31,10 @@ def render_golden(directory: Path) -> Path:
     (out / ".quartz-manifest.json").unlink()
     for path in out.rglob("*"):
         if path.is_file():
-            path.write_bytes(_PLOTLY.sub(b"plotly-FINGERPRINT.min.js", path.read_bytes()))
+            data = _PLOTLY.sub(b"plotly-FINGERPRINT.min.js", path.read_bytes())
+            if path.suffix == ".json":  # the site writes compact JSON; indented copies make reviewable diffs
+                data = (json.dumps(json.loads(data), indent=1, ensure_ascii=False) + "\n").encode()
+            path.write_bytes(data)
     return out
 
 

@@ -216,3 +216,23 @@ def test_builds_pages_chain_older_blocks_that_stay_fixed(tmp_path):
         "WHERE project = 'pytorch' ORDER BY run_id DESC LIMIT 1")
     render(config, store, out, NOW)
     assert (api / "builds-1.json").read_bytes() == oldest
+
+
+def test_an_archived_block_is_rebuilt_when_one_of_its_runs_changes(tmp_path):
+    config, store = make_store(tmp_path / "s.duckdb", runs_per_branch=70, jobs_per_run=1)
+    out = tmp_path / "out"
+    render(config, store, out, NOW)
+    block = out / "api/v1/projects/pytorch/builds-1.json"
+    oldest = json.loads(block.read_text())["items"][-1]
+    store.db.execute("UPDATE workflow_runs SET display_title = 'renamed' WHERE run_id = ?", [oldest["run_id"]])
+    render(config, store, out, NOW)
+    assert json.loads(block.read_text())["items"][-1]["title"] == "renamed"
+
+
+def test_a_page_deleted_by_hand_comes_back_on_the_next_render(tmp_path):
+    config, store, out, _ = render_site(tmp_path, runs_per_branch=2)
+    page = out / "projects/pytorch.html"
+    original = page.read_bytes()
+    page.unlink()
+    report = render(config, store, out, NOW)
+    assert report.written == 1 and page.read_bytes() == original

@@ -16,7 +16,9 @@ MESSAGE_CAP = 300
 def iso(ts: dt.datetime | None) -> str | None:
     if ts is None:
         return None
-    return ts.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ts.utcoffset():
+        ts = ts.astimezone(dt.UTC)
+    return ts.isoformat()[:19] + "Z"  # isoformat is several times faster than strftime, and this runs 200k times
 
 
 def seconds_between(start: dt.datetime | None, end: dt.datetime | None) -> int | None:

@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 def file_bytes(doc: dict) -> bytes:
     """Stable bytes for an API file: same data, same bytes, so unchanged files are not rewritten."""
-    return (json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    return (json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def script_json(value) -> Markup:

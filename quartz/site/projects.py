@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 
 from quartz.site import paths, status
 from quartz.site.builds import run_summary
-from quartz.site.common import SiteMap, api_rel, cap, doc, first_line, iso, newest, paginate_blocks, short_sha
+from quartz.site.common import SCHEMA_VERSION, SiteMap, api_rel, cap, doc, first_line, iso, newest, short_sha
+from quartz.site.writer import fingerprint
 
 HUD_COMMITS = 50
 HUD_MAX_COLUMNS = 80
@@ -88,13 +90,18 @@ def trend(rows: list[dict], now: dt.datetime) -> dict:
     return {"days": labels, "runs": count, "success_rate": rate, "median_seconds": secs}
 
 
+def load_recent(store) -> dict:
+    grouped: dict = defaultdict(list)
+    for row in store.query("site_recent_runs", per_branch=RECENT_BUILDS):
+        grouped[row["project"]].append(row)
+    return grouped
+
+
 def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_rows: dict,
-                runs_newest_first: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
+                recent_rows: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
     branches = []
     for branch in project.branches:
-        on_branch = sorted((r for r in runs_newest_first if r["head_branch"] == branch),
-                           key=lambda r: (r["created_at"], r["run_id"]), reverse=True)
-        recent = [run_summary(r, sitemap) for r in on_branch[:RECENT_BUILDS]]
+        recent = [run_summary(r, sitemap) for r in recent_rows if r["head_branch"] == branch]
         c = cells_by_branch[branch]
         branches.append({
             "branch": branch,
@@ -109,7 +116,7 @@ def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_ro
             "trend": trend(trend_rows.get((project.name, branch), []), now),
             "recent_builds": recent,
         })
-    stamp = newest(*(r["updated_at"] for r in runs_newest_first[:200]))
+    stamp = newest(*(r["updated_at"] for r in recent_rows))
     releases = {name: m[project.name] for name, m in config.releases.items() if project.name in m}
     return doc(
         "project", stamp, now,
@@ -122,22 +129,39 @@ def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_ro
     )
 
 
-def builds_docs(project, runs_newest_first: list[dict], sitemap: SiteMap, now: dt.datetime):
-    """(path, doc) for builds.json (newest) and its fixed older blocks builds-1.json (oldest) …"""
-    oldest_first = list(reversed(runs_newest_first))
-    head, blocks = paginate_blocks(oldest_first, BUILDS_BLOCK)
+def write_builds_pages(site, store, project, sitemap: SiteMap, now: dt.datetime) -> None:
+    """builds.json (newest) and its fixed older blocks builds-1.json (oldest) … builds-N.json.
+
+    A block is BUILDS_BLOCK runs counted from the oldest run id, so a full block never changes when new
+    runs arrive; builds.json holds the newest full block and the partial one after it. An archived block
+    is rebuilt only when the fingerprint of its rows (or of which of its runs have pages) changed.
+    """
+    blocks = store.query("site_project_run_blocks", project=project.name, block_size=BUILDS_BLOCK)
+    total = sum(b["runs"] for b in blocks)
+    full = total // BUILDS_BLOCK
+    archived = blocks[: full - 1] if full > 1 else []
+    linked = sorted(sitemap.builds)
     base = paths.api_project_builds(project.name)[: -len(".json")]
-    out = [(paths.api_project_builds(project.name), doc(
-        "builds", newest(*(r["updated_at"] for r in head)), now,
-        project=project.name, block=None, total=len(runs_newest_first),
-        items=[run_summary(r, sitemap) for r in reversed(head)],
-        next=f"builds-{len(blocks)}.json" if blocks else None))]
-    for number, block in enumerate(blocks, start=1):
-        out.append((f"{base}-{number}.json", doc(
-            "builds", newest(*(r["updated_at"] for r in block)), now,
-            project=project.name, block=number, items=[run_summary(r, sitemap) for r in reversed(block)],
-            next=f"builds-{number - 1}.json" if number > 1 else None)))
-    return out
+    for number, block in enumerate(archived, start=1):
+        path = f"{base}-{number}.json"
+        pages = linked[bisect.bisect_left(linked, block["first_run"]): bisect.bisect_right(linked, block["last_run"])]
+        print_ = fingerprint("builds-block", str(number), block["fingerprint"], str(block["runs"]), str(pages),
+                             str(SCHEMA_VERSION))
+        if site.writer.keep(path, print_):
+            site.api_files += 1
+            continue
+        rows = store.query("site_project_runs", project=project.name, first_run=block["first_run"],
+                           last_run=block["last_run"])
+        site.json(path, doc("builds", block["newest_update"], now, project=project.name, block=number,
+                            items=[run_summary(r, sitemap) for r in rows],
+                            next=f"builds-{number - 1}.json" if number > 1 else None), print_=print_)
+    head = blocks[len(archived):]
+    rows = store.query("site_project_runs", project=project.name, first_run=head[0]["first_run"],
+                       last_run=head[-1]["last_run"]) if head else []
+    site.json(f"{base}.json", doc(
+        "builds", newest(*(b["newest_update"] for b in head)), now,
+        project=project.name, block=None, total=total, items=[run_summary(r, sitemap) for r in rows],
+        next=f"builds-{len(archived)}.json" if archived else None))
 
 
 def projects_doc(config, grid_categories: list[dict], now: dt.datetime) -> dict:

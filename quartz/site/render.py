@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from quartz import __version__
 from quartz.site import builds, cascades, health, overview, paths, projects, schemas
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
-from quartz.site.writer import Writer
+from quartz.site.writer import Writer, fingerprint
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class _Site:
         self.pages = 0
         self.api_files = 0
         self.assets = self._write_assets()
+        self.env_print = _environment_print(config, self.assets)
 
     def _write_assets(self) -> dict[str, str]:
         found = {}
@@ -60,18 +63,36 @@ class _Site:
         return found
 
     def html(self, template: str, path: str, doc: dict, *, section: str, crumbs: list, title: str,
-             api: str | None = None, charts: bool = False, **extra) -> None:
+             api: str | None = None, charts: bool = False, twin: bytes | None = None, **extra) -> None:
+        """Render a page, unless its JSON twin, its extras and the templates are all as last time."""
+        self.pages += 1
+        print_ = ""
+        if twin is not None:
+            print_ = fingerprint(self.env_print, template, path, twin, title, repr(crumbs), section, str(api),
+                                 str(charts), json.dumps(extra, sort_keys=True, default=str))
+            if self.writer.keep(path, print_):
+                return
         root = paths.root_of(path)
         html = self.env.get_template(template).render(
             doc=doc, root=root, path=path, section=section, crumbs=crumbs, title=title, charts=charts,
             api=(root + api) if api else None, assets={k: root + v for k, v in self.assets.items()},
             site_title=self.config.settings.title, releases=list(self.config.releases), **extra)
-        self.writer.write(path, html)
-        self.pages += 1
+        self.writer.write(path, html, print_)
 
-    def json(self, path: str, doc: dict) -> None:
-        self.writer.write(path, file_bytes(doc))
+    def json(self, path: str, doc: dict, print_: str = "") -> bytes:
+        data = file_bytes(doc)
+        self.writer.write(path, data, print_)
         self.api_files += 1
+        return data
+
+
+def _environment_print(config, assets: dict) -> str:
+    """Everything besides a page's own document that shapes its HTML: templates, assets, config, version."""
+    parts = [__version__, config.source, json.dumps(assets, sort_keys=True)]
+    for path in sorted(templates_dir().rglob("*")):
+        if path.is_file() and "assets" not in path.parts:
+            parts += [path.name, path.read_text(encoding="utf-8")]
+    return fingerprint(*parts)
 
 
 def _fingerprint(data: bytes) -> str:
@@ -126,9 +147,9 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
 
 
 def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:
-    site.json(f"{paths.API}/health.json", health_doc)
+    twin = site.json(f"{paths.API}/health.json", health_doc)
     site.html("index.html", "index.html", health_doc, section="health", crumbs=[], title="Health",
-              api=f"{paths.API}/health.json")
+              api=f"{paths.API}/health.json", twin=twin)
     for project, c in health.all_cells(categories):
         base = paths.badge_base(project["name"], c["branch"])
         if site.writer.has(base + ".json"):
@@ -140,6 +161,7 @@ def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None
 def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now) -> None:
     hud_rows = projects.load_hud(store)
     trend_rows = projects.load_trends(store, now)
+    recent = projects.load_recent(store)
     site.json(f"{paths.API}/projects.json", projects.projects_doc(config, categories, now))
     by_project = {p["name"]: p for cat in categories for p in cat["projects"]}
     for project in config.projects.values():
@@ -149,17 +171,16 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
         for branch in project.branches:
             if branch not in cells:
                 cells[branch] = health.cell(config, {}, sitemap, project, branch, now)
-        runs = store.query("site_project_runs", project=project.name)
-        pdoc = projects.project_doc(config, project, cells, hud_rows, trend_rows, runs, sitemap, now)
-        site.json(paths.api_project(project.name), pdoc)
+        pdoc = projects.project_doc(config, project, cells, hud_rows, trend_rows, recent.get(project.name, []),
+                                    sitemap, now)
+        twin = site.json(paths.api_project(project.name), pdoc)
         for branch in pdoc["branches"]:
             site.html("project.html", branch["html"], pdoc, section="projects", charts=True,
                       crumbs=[("Health", "index.html"), (project.display_name, paths.project_page(project.name))]
                       + ([(branch["branch"], None)] if not branch["default"] else []),
                       title=f"{project.display_name} · {branch['branch']}", branch=branch,
-                      api=paths.api_project(project.name))
-        for path, bdoc in projects.builds_docs(project, runs, sitemap, now):
-            site.json(path, bdoc)
+                      api=paths.api_project(project.name), twin=twin + branch["branch"].encode())
+        projects.write_builds_pages(site, store, project, sitemap, now)
 
 
 def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
@@ -183,10 +204,10 @@ def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascad
         bdoc = builds.build_doc(config, run, jobs.get(rid, []), run_attempts.get(rid, []), artifacts.get(rid, []),
                                 memberships.get(rid, []), sitemap, now)
         name = bdoc["project"]["display_name"]
-        site.json(paths.api_build(rid), bdoc)
+        twin = site.json(paths.api_build(rid), bdoc)
         site.html("build.html", paths.build_page(rid), bdoc, section="projects",
                   crumbs=[("Health", "index.html"), (name, bdoc["project"]["html"]), (f"run {rid}", None)],
-                  title=f"Build {rid} · {name}", api=paths.api_build(rid))
+                  title=f"Build {rid} · {name}", api=paths.api_build(rid), twin=twin)
 
 
 def _cascade_pages(site, config, item_list, cascade_rows, details, now) -> None:
@@ -200,10 +221,10 @@ def _cascade_pages(site, config, item_list, cascade_rows, details, now) -> None:
     site.html("cascades.html", "cascades.html", head, section="cascades", crumbs=[("Health", "index.html")],
               title="Cascades", api=paths.api_cascades(), definitions=definitions)
     for cid, ddoc in details.items():
-        site.json(paths.api_cascade(cid), ddoc)
+        twin = site.json(paths.api_cascade(cid), ddoc)
         site.html("cascade.html", paths.cascade_page(cid), ddoc, section="cascades", charts=False,
                   crumbs=[("Health", "index.html"), ("Cascades", "cascades.html"), (cid, None)],
-                  title=f"Cascade {cid}", api=paths.api_cascade(cid))
+                  title=f"Cascade {cid}", api=paths.api_cascade(cid), twin=twin)
 
 
 def _overview_pages(site, config, store, categories, cascade_rows, items, details, now) -> None:

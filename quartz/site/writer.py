@@ -6,19 +6,26 @@ change untouched (so publish uploads only what changed), and removes files the
 previous render produced that this one did not. Only files listed in the
 previous render's manifest are ever removed: anything else in the output
 directory (a CNAME, .nojekyll) is left alone.
+
+Fingerprints make re-renders cheap: a caller that can name what a file is made
+of (the bytes of its JSON twin, a hash of the rows in an archive page) asks
+`keep(path, fingerprint)` first and skips building the file when the previous
+render recorded the same fingerprint for it and the file is still there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from quartz.site.paths import check_relpath
 
 MANIFEST = ".quartz-manifest.json"
+_MANIFEST_VERSION = 2
 
 
 class DuplicateOutput(RuntimeError):
@@ -31,7 +38,14 @@ class WriteCounts:
     unchanged: int = 0
     removed: int = 0
     bytes: int = 0
-    paths: list[str] = field(default_factory=list)
+
+
+def fingerprint(*parts: bytes | str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
 
 
 class Writer:
@@ -39,20 +53,48 @@ class Writer:
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.counts = WriteCounts()
-        self._seen: set[str] = set()
+        self._seen: dict[str, str] = {}  # path → fingerprint ("" when none)
+        self._previous = self._read_manifest()
 
-    def write(self, relpath: str, content: str | bytes) -> None:
+    def _read_manifest(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != _MANIFEST_VERSION:
+            return {}
+        files = data.get("files")
+        return files if isinstance(files, dict) else {}
+
+    def _claim(self, relpath: str, print_: str) -> str:
         relpath = check_relpath(relpath)
         if relpath in self._seen:
             raise DuplicateOutput(f"{relpath} was written twice in one render")
-        self._seen.add(relpath)
+        self._seen[relpath] = print_
+        return relpath
+
+    def keep(self, relpath: str, print_: str) -> bool:
+        """True (and the file counts as produced, unchanged) when the last render made it from the same inputs."""
+        if not print_ or self._previous.get(relpath) != print_:
+            return False
+        try:
+            size = (self.out / relpath).stat().st_size
+        except FileNotFoundError:
+            return False
+        self._claim(relpath, print_)
+        self.counts.unchanged += 1
+        self.counts.bytes += size
+        return True
+
+    def write(self, relpath: str, content: str | bytes, print_: str = "") -> bool:
+        """Write unless the bytes are already there; True when the file changed."""
+        relpath = self._claim(relpath, print_)
         data = content.encode("utf-8") if isinstance(content, str) else content
         self.counts.bytes += len(data)
-        self.counts.paths.append(relpath)
         target = self.out / relpath
         if _same_bytes(target, data):
             self.counts.unchanged += 1
-            return
+            return False
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename: a reader (or a publish running alongside) never sees half a file.
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -65,20 +107,14 @@ class Writer:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.counts.written += 1
+        return True
 
     def has(self, relpath: str) -> bool:
         return relpath in self._seen
 
     def finish(self) -> WriteCounts:
         """Remove what the previous render made and this one did not; record this render's files."""
-        manifest = self.out / MANIFEST
-        previous: list[str] = []
-        if manifest.exists():
-            try:
-                previous = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
-            except (ValueError, AttributeError):
-                previous = []
-        for relpath in previous:
+        for relpath in self._previous:
             if relpath in self._seen:
                 continue
             try:
@@ -90,7 +126,9 @@ class Writer:
                 target.unlink()
                 self.counts.removed += 1
                 _prune_empty_dirs(target.parent, self.out)
-        listing = json.dumps({"files": sorted(self._seen)}, indent=0).encode()
+        listing = json.dumps({"version": _MANIFEST_VERSION, "files": dict(sorted(self._seen.items()))},
+                             separators=(",", ":")).encode()
+        manifest = self.out / MANIFEST
         if not _same_bytes(manifest, listing):
             manifest.write_bytes(listing)
         return self.counts
