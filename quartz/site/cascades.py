@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from quartz.site import paths, status
+from quartz.site import paths
 from quartz.site.common import SiteMap, cap, doc, iso, loads, newest, paginate_blocks, seconds_between
 
 PAGES_PER_CASCADE = 100  # cascade runs per cascade that get their own page (plus every running one)
@@ -265,6 +265,3 @@ def _graph(cascade, names: list[str]) -> dict:
         [{"id": n, "depth": depth[n], "trigger": False} for n in names]
     return {"nodes": nodes, "edges": edges}
 
-
-def stage_state(stage: dict) -> str:
-    return status.state(stage["status"]).key
