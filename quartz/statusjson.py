@@ -660,7 +660,10 @@ def _write(out_dir: Path, relative: str, doc: dict, report: StatusJsonReport) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink():  # a plain file even where an older tree had a link
         path.unlink()
-    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    data = json.dumps(doc, indent=2) + "\n"
+    # Unchanged documents are left alone, so publish uploads nothing for them.
+    if not path.exists() or path.read_text(encoding="utf-8") != data:
+        path.write_text(data, encoding="utf-8")
     report.files.append(relative)
 
 

@@ -13,7 +13,7 @@ from quartz import cli, config, ingest
 from quartz.errors import BadInput
 from quartz.store import Store
 
-FIXTURES = Path("/work/shared/fixtures/rocm-quartz/payloads")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
 REPO = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 6, 20, tzinfo=dt.UTC)
 PAYLOADS = sorted(FIXTURES.glob("*.json"))

@@ -17,7 +17,7 @@ from quartz.store import Store
 
 pytest_plugins = ["storage_helpers"]  # the moto_server and s3 fixtures
 
-FIXTURES = Path("/work/shared/fixtures/rocm-quartz/payloads")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
 REPO = Path(__file__).resolve().parent.parent
 START = dt.datetime(2026, 6, 19, 15, tzinfo=dt.UTC)
 

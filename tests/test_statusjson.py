@@ -12,8 +12,8 @@ from statusjson_helpers import Reporter, small_doc
 from quartz import config, ingest, statusjson
 from quartz.store import Store
 
-REAL = Path("/work/shared/fixtures/rocm-quartz/status")
-PAYLOADS = Path("/work/shared/fixtures/rocm-quartz/payloads")
+REAL = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "status"
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
 REPO = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
 RECEIPT_TIMES = ("status_json_created", "status_json_last_updated")  # when ROCm/Quartz happened to receive
@@ -215,3 +215,15 @@ def test_prereleases_live_at_their_version_path(cfg, store, tmp_path):
     assert read(tmp_path / "prereleases" / "latest.json")["rocm_version"] == "7.14.0rc10"  # rc10 is newer than rc2
     assert statusjson.build(store, cfg, "7.14.0rc2", "prerelease") == rc2
     assert not (tmp_path / "release-nightly").exists()
+
+
+def test_quartz_render_publishes_status_json_beside_the_site(cfg, tmp_path):
+    from quartz.site import render
+
+    with Store.open(tmp_path / "q.duckdb") as disk:
+        Reporter(small_doc("20260101", 1000), cfg, disk).send_all()
+        report = render(cfg, disk, tmp_path / "site", NOW)
+    assert report.status_documents == 1
+    latest = tmp_path / "site" / "release-nightly" / "latest.json"
+    assert read(latest)["build_date"] == "20260101"
+    assert (tmp_path / "site" / "index.html").is_file()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from quartz import __version__
+from quartz import __version__, statusjson
 from quartz.site import builds, cascades, health, overview, paths, projects, schemas
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
@@ -31,6 +31,7 @@ class RenderReport:
     unchanged: int  # files left as they were
     removed: int  # files an earlier render made that this one did not
     bytes: int  # size of everything produced
+    status_documents: int = 0  # ROCm/Quartz status.json documents written beside the site
 
     def markdown(self) -> str:
         return (f"| pages | API files | written | unchanged | removed | size |\n|---|---|---|---|---|---|\n"
@@ -140,10 +141,12 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
-
     counts = site.writer.finish()
+    # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
+    status = statusjson.write_all(store, config, out_dir, now)
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
-                        unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes)
+                        unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
+                        status_documents=status.documents)
 
 
 def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:
