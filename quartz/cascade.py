@@ -407,11 +407,8 @@ def upstream_fields_used(stage: Stage) -> set[tuple[str, str]]:
 
 
 def uses_default_ref(config: Config, stage: Stage) -> bool:
-    """A stage whose ref is its project's default branch takes the --ref of a manual start.
-
-    (config.Stage keeps the default already filled in, so 'not set' and 'set to the
-    default branch' look the same.)"""
-    return stage.kind == "workflow_dispatch" and stage.ref == config.projects[stage.project].default_branch
+    """A stage that names no ref of its own takes the --ref of a manual start."""
+    return stage.kind == "workflow_dispatch" and not stage.ref_explicit
 
 
 def template_context(config: Config, cascade_run: CascadeRunState, stage: Stage | None, attempt: int,

@@ -74,6 +74,7 @@ class Stage:
     dispatch_timeout_s: int  # a dispatch whose run has not appeared after this long times out
     correlation_input: str
     report_status: bool
+    ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
 
     @property
     def kind(self) -> str:
@@ -483,6 +484,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             ),
             correlation_input=s.get("correlation_input", DEFAULT_CORRELATION_INPUT),
             report_status=bool(s.get("report_status", raw.get("report_status", False))),
+            ref_explicit="ref" in s,
         )
     return Cascade(
         name=name,

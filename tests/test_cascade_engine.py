@@ -62,6 +62,7 @@ cascades:
       pytorch: {workflow: build.yml, ref: "{{ release.pytorch }}", inputs: {release: "{{ params.release }}"}}
       jax: {workflow: nightly.yml, ref: "{{ release.jax }}"}
       triton: {workflow: ci.yml, inputs: {note: "{{ params.note }}"}}
+      triton_main: {project: triton, workflow: ci.yml, ref: main}
 """)
 
 ROCM_RUN = RunView(run_id=100, repo="ROCm/rockrel", status="completed", conclusion="success", workflow="release.yml",
@@ -389,6 +390,7 @@ def test_manual_ref_applies_to_stages_on_their_default_branch():
     dispatches = {a.stage: a for a in plan(snap) if isinstance(a, engine.Dispatch)}
     assert dispatches["triton"].ref == "feature/x"  # default branch: takes --ref
     assert dispatches["pytorch"].ref == "release/2.10"  # its own ref
+    assert dispatches["triton_main"].ref == "main"  # set to the default branch on purpose: kept
 
 
 # ---------------------------------------------------------------- triggers
