@@ -1,0 +1,50 @@
+"""One `quartz cycle` in a process of its own, so its peak memory is its own.
+
+    python -m quartz.bench.child SPEC_JSON   → prints one JSON line with the cycle's figures
+
+SPEC_JSON: {config, location, site_dir, target, now, github_url, token}. S3
+settings come from the environment (AWS_ENDPOINT_URL_S3 and friends), as in
+the scheduled workflow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import sys
+
+
+def run(spec: dict) -> dict:
+    from quartz import config as config_module
+    from quartz.cycle import run_cycle
+    from quartz.github import GitHubClient
+
+    config = config_module.load(spec["config"])
+    now = dt.datetime.fromisoformat(spec["now"])
+    client = GitHubClient(spec["github_url"], spec["token"], sleep=lambda _s: None, clock=lambda: now.timestamp(),
+                          write_interval_s=0)
+    report = run_cycle(config, spec["location"], client, spec["site_dir"], spec["target"], now)
+    sync, advance, render, publish = report.sync, report.advance, report.render, report.publish
+    return {
+        "status": report.status,
+        "seconds": report.seconds,
+        "requests": report.requests,
+        "points": report.points,
+        "bytes_pulled": report.bytes_pulled,
+        "bytes_pushed": report.bytes_pushed,
+        "runs_new": sync.runs_new if sync else 0,
+        "runs_updated": sync.runs_updated if sync else 0,
+        "jobs": sync.jobs if sync else 0,
+        "dispatched": getattr(advance, "dispatched", 0),
+        "cascades_started": getattr(advance, "started", 0),
+        "render_written": render.written if render else 0,
+        "render_unchanged": render.unchanged if render else 0,
+        "site_bytes": render.bytes if render else 0,
+        "uploaded": publish.uploaded if publish else 0,
+        "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # Linux reports KiB
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(json.loads(sys.argv[1]))))

@@ -1,0 +1,108 @@
+"""The benchmark's goals and its printed table."""
+
+from __future__ import annotations
+
+from quartz.cycle import PHASES
+
+MB = 1_000_000
+CYCLES = (("first", "first cycle after bulk load"), ("steady", "steady state, nothing new"),
+          ("new_run", "one new run per project"))
+
+
+def cycle_seconds(cycle: dict) -> float:
+    return sum(cycle["seconds"].values())
+
+
+def per_run(side: dict) -> float | None:
+    return side["requests"] / side["runs"] if side["runs"] else None
+
+
+def peak_memory(figures: dict) -> int:
+    return max(c["maxrss_bytes"] for name, c in figures["cycles"].items() if name in dict(CYCLES))
+
+
+def goals(figures: dict) -> list[dict]:
+    """Each goal with its measured value and whether it is met."""
+    cycles = figures["cycles"]
+    backfill_rate = per_run(figures["backfill"]["quartz"])
+    rows = [
+        ("steady-state cycle: rate-limit points", "0", cycles["steady"]["github_points"],
+         cycles["steady"]["github_points"] == 0, "{:d}"),
+        ("steady-state cycle: seconds", "< 15", cycle_seconds(cycles["steady"]),
+         cycle_seconds(cycles["steady"]) < 15, "{:.1f}"),
+        ("backfill: requests per completed run", "≤ 2.05", backfill_rate,
+         backfill_rate is not None and backfill_rate <= 2.05, "{:.3f}"),
+        ("full render: seconds", "< 60", cycles["first"]["seconds"].get("render", 0.0),
+         cycles["first"]["seconds"].get("render", 0.0) < 60, "{:.1f}"),
+        ("incremental render after one new run: seconds", "< 5", cycles["new_run"]["seconds"].get("render", 0.0),
+         cycles["new_run"]["seconds"].get("render", 0.0) < 5, "{:.1f}"),
+        ("store file: MB", "< 150", cycles["store_bytes"] / MB, cycles["store_bytes"] < 150 * MB, "{:.1f}"),
+        ("peak memory of a cycle: MB", "< 2000", peak_memory(figures) / MB, peak_memory(figures) < 2000 * MB,
+         "{:.0f}"),
+    ]
+    return [{"goal": goal, "target": target, "value": value, "met": met,
+             "shown": "n/a" if value is None else fmt.format(value)} for goal, target, value, met, fmt in rows]
+
+
+def _ratio(naive: float, ours: float) -> str:
+    if ours == 0:
+        return "∞" if naive else "–"
+    return f"{naive / ours:.1f}×"
+
+
+def _counts(side: dict | None) -> str:
+    return "–" if side is None else f"{side['requests']:,} ({side['points']:,})"
+
+
+def table(figures: dict) -> str:
+    sizes = figures["sizes"]
+    backfill, cycles = figures["backfill"], figures["cycles"]
+    lines = [f"Quartz bench: {sizes['projects']} projects × {sizes['days']} days × {sizes['runs_per_day']} runs/day "
+             f"× {sizes['jobs_per_run']} jobs/run = {figures['runs']:,} runs, {figures['jobs']:,} jobs", ""]
+    lines += ["GitHub requests (rate-limit points), counted by the simulator",
+              "| | Quartz | naive PyGithub | naive / Quartz (points) |", "|---|---|---|---|"]
+    ours, naive = backfill["quartz"], backfill["naive"]
+    scope = (f"{backfill['projects_measured']} of {backfill['projects']} projects, {ours['runs']:,} runs, "
+             "extrapolated per run" if backfill["extrapolated"] else f"all {ours['runs']:,} runs")
+    ours_rate, naive_rate = per_run(ours), per_run(naive)
+    lines.append(f"| backfill ({scope}) | {_counts(ours)} | {_counts(naive)} | "
+                 f"{_ratio(naive['points'], ours['points'])} |")
+    if ours_rate is not None and naive_rate is not None:
+        lines.append(f"| backfill per completed run | {ours_rate:.3f} | {naive_rate:.3f} | "
+                     f"{_ratio(naive_rate, ours_rate)} |")
+        if backfill["extrapolated"]:
+            lines.append(f"| backfill, whole fleet (extrapolated) | ~{ours_rate * figures['runs']:,.0f} | "
+                         f"~{naive_rate * figures['runs']:,.0f} | |")
+    for key, label in CYCLES:
+        c = cycles[key]
+        mine = {"requests": c["github_requests"], "points": c["github_points"]}
+        other = c.get("naive")
+        ratio = _ratio(other["points"], mine["points"]) if other else "–"
+        lines.append(f"| cycle: {label} | {_counts(mine)} | {_counts(other)} | {ratio} |")
+    lines += ["", "Cycle phases (seconds; S3 is moto's server on 127.0.0.1)",
+              "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
+    for phase in PHASES:
+        lines.append(f"| {phase} | " + " | ".join(_secs(cycles[k]["seconds"].get(phase)) for k, _ in CYCLES) + " |")
+    lines.append("| **total** | " + " | ".join(f"{cycle_seconds(cycles[k]):.1f}" for k, _ in CYCLES) + " |")
+    lines.append("| peak memory (MB) | " + " | ".join(f"{cycles[k]['maxrss_bytes'] / MB:.0f}" for k, _ in CYCLES)
+                 + " |")
+    lines.append("| store pulled / pushed (MB) | " + " | ".join(
+        f"{cycles[k]['bytes_pulled'] / MB:.1f} / {cycles[k]['bytes_pushed'] / MB:.1f}" for k, _ in CYCLES) + " |")
+    bulk = figures["bulk"]
+    lines += ["", "Sizes", "| | |", "|---|---|",
+              f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",
+              f"| store file (bulk-loaded, {bulk['runs']:,} runs, {bulk['jobs']:,} jobs) | "
+              f"{bulk['store_bytes'] / MB:.1f} MB |",
+              f"| site ({cycles['site_files']:,} files) | {cycles['site_bytes'] / MB:.1f} MB |",
+              f"| index.html | {cycles['index_bytes'] / 1000:.1f} KB |",
+              f"| bench process peak memory (simulator + generation) | "
+              f"{figures['bench_process_maxrss_bytes'] / MB:.0f} MB |",
+              f"| bench wall time | {figures['seconds']['total']:.0f} s |"]
+    lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
+    for g in figures["goals"]:
+        lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")
+    return "\n".join(lines)
+
+
+def _secs(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"

@@ -1,0 +1,5 @@
+-- Bulk history for `quartz bench`: the one attempt of each run in bench_runs_frame.
+INSERT INTO run_attempts (run_id, run_attempt, status, conclusion, created_at, run_started_at, updated_at)
+SELECT run_id, 1, 'completed', conclusion, to_timestamp(created_at), to_timestamp(run_started_at),
+       to_timestamp(updated_at)
+FROM bench_runs_frame;

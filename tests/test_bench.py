@@ -1,0 +1,96 @@
+"""`quartz bench --quick`: the counts it reports are the right ones (never its times)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from quartz import cli, sync
+from quartz.bench import bulk, fleet, sample_projects
+from quartz.bench.fleet import Sizes
+from quartz.errors import BadInput
+from quartz.github import GitHubClient
+from quartz.simulator import SimulatorServer
+from quartz.store import Store
+
+QUICK = Sizes.quick()
+
+
+@pytest.fixture(scope="module")
+def figures(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    assert cli.main(["bench", "--quick", "--json", str(out)]) == 0
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_backfill_costs_one_request_per_run_plus_listing_pages(figures):
+    ours = figures["backfill"]["quartz"]
+    per_project = QUICK.runs_per_project
+    listing = 1 + max(1, math.ceil(per_project / 100))  # page 1 polled, then the backfill window's pages
+    assert ours["runs"] == QUICK.runs
+    assert ours["requests"] == ours["points"] == QUICK.runs + QUICK.projects * listing
+    assert not figures["backfill"]["extrapolated"]
+    assert figures["backfill"]["naive"]["runs"] == QUICK.runs
+    assert figures["backfill"]["naive"]["points"] > ours["points"]
+
+
+def test_steady_state_cycle_costs_no_rate_limit_points(figures):
+    first, steady = figures["cycles"]["first"], figures["cycles"]["steady"]
+    # After the bulk load nothing is new, but no ETag is cached yet: one paid page 1 per workflow.
+    assert (first["github_requests"], first["github_points"]) == (QUICK.projects, QUICK.projects)
+    assert (first["runs_new"], first["jobs"]) == (0, 0)
+    assert (steady["github_requests"], steady["github_points"]) == (QUICK.projects, 0)
+    assert steady["naive"]["points"] > 0
+
+
+def test_new_run_cycle_reads_each_new_run_once_and_starts_the_cascade(figures):
+    new = figures["cycles"]["new_run"]
+    assert new["runs_new"] == QUICK.projects
+    assert new["jobs"] == QUICK.projects * QUICK.jobs_per_run
+    assert (new["cascades_started"], new["dispatched"]) == (1, 1)
+    # Per workflow: page 1 and the new run's jobs; the trigger run's artifacts; the dispatch POST.
+    assert new["github_points"] == new["github_requests"] == 2 * QUICK.projects + 1 + 1
+    assert new["naive"]["points"] > new["github_points"]
+
+
+def test_sizes_and_goals_are_reported(figures):
+    assert figures["bulk"]["runs"] == QUICK.runs and figures["bulk"]["jobs"] == QUICK.jobs
+    cycles = figures["cycles"]
+    assert cycles["store_bytes"] > 0 and cycles["index_bytes"] > 0 and cycles["site_files"] > 10
+    assert all(cycles[name]["maxrss_bytes"] > 0 for name in ("first", "steady", "new_run"))
+    assert set(cycles["first"]["seconds"]) == {"pull", "sync", "advance", "render", "push", "publish"}
+    goals = {g["goal"]: g for g in figures["goals"]}
+    assert goals["steady-state cycle: rate-limit points"]["met"]
+    assert goals["backfill: requests per completed run"]["met"]
+    assert figures["command"] == "quartz bench --quick"
+
+
+def test_bulk_load_writes_the_rows_an_http_backfill_writes(tmp_path):
+    sizes = Sizes(projects=2, days=2, runs_per_day=10, jobs_per_run=4)
+    config = fleet.load_config(sizes)
+    world = fleet.build_world(sizes, config)
+    with SimulatorServer(world, token="t", rate_limit=10**6, html_url=bulk.HTML) as server, \
+            Store.open(tmp_path / "synced.duckdb") as synced, Store.open(tmp_path / "bulk.duckdb") as loaded:
+        client = GitHubClient(server.url, "t", sleep=lambda _s: None, clock=lambda: world.now_ts)
+        assert sync.sync(config, synced, client, world.now).ok
+        report = bulk.load_history(config, loaded, world, world.now, sizes.days + 1)
+        assert (report.runs, report.jobs) == (sizes.runs, sizes.jobs)
+        for sql in ("SELECT * EXCLUDE (fetched_at) FROM workflow_runs ORDER BY run_id",
+                    "SELECT * FROM run_attempts ORDER BY run_id", "SELECT * FROM jobs ORDER BY job_id",
+                    "SELECT * FROM workflows ORDER BY workflow_id", "SELECT * FROM projects ORDER BY name",
+                    "SELECT scope, watermark, backfilled_from FROM sync_state ORDER BY scope"):
+            assert loaded.db.execute(sql).fetchall() == synced.db.execute(sql).fetchall(), sql
+
+
+def test_backfill_is_sampled_on_whole_projects_when_history_is_large():
+    assert sample_projects(QUICK) == fleet.project_names(QUICK)
+    assert sample_projects(Sizes()) == ["p00"]  # 10,950 runs a project: one is measured, the rest extrapolated
+
+
+def test_bad_sizes_are_refused(capsys):
+    with pytest.raises(BadInput):
+        Sizes(projects=0).check()
+    assert cli.main(["bench", "--days", "0"]) == 2
+    assert "--days must be at least 1" in capsys.readouterr().err
