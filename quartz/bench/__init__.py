@@ -12,11 +12,13 @@ What it does, all on this machine (the simulator over HTTP, moto's S3 server, Du
 3. writes the full history straight into the store (bulk.py, the rows sync
    writes) and puts it in S3;
 4. runs three real cycles (pull → sync → advance → render → push → publish),
-   each in a process of its own so its peak memory is its own: the first after
-   the bulk load (no ETags cached yet; renders the whole site into an empty
-   directory), a steady-state one with nothing new, and one after a new run in
-   every project (one of them starts a cascade); the baseline polls the same
-   world before each of the last two;
+   each in a process of its own so its peak memory is its own, each rendering
+   into an empty site directory as the scheduled workflow does: the first after
+   the bulk load (no ETags cached yet), a steady-state one with nothing new, and
+   one after a new run in every project (one of them starts a cascade); the
+   baseline polls the same world before each of the last two. Then an
+   incremental render: the store after the new runs, rendered over the
+   steady-state cycle's site;
 5. prints the figures beside the goals, and writes them as JSON with --json.
 
 Requests and rate-limit points are counted by the simulator (what GitHub would
@@ -136,18 +138,22 @@ def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
 
 
 def _cycles(config, config_path: Path, world, server, s3: _S3, workdir: Path, say) -> dict:
-    site_dir = workdir / "site"
+    """Each cycle renders into an empty site directory, as the scheduled workflow does (it keeps no site/)."""
     cycles = {}
-    say("bench: first cycle after the bulk load (full render into an empty site directory)")
-    cycles["first"] = _cycle(config_path, world, server, s3, site_dir)
+    say("bench: first cycle after the bulk load")
+    cycles["first"] = _cycle(config_path, world, server, s3, workdir / "site-first")
     world.advance(STEADY_GAP)
     say("bench: steady-state cycle, nothing new")
-    cycles["steady"] = _cycle(config_path, world, server, s3, site_dir, naive_of=config)
+    cycles["steady"] = _cycle(config_path, world, server, s3, workdir / "site-steady", naive_of=config)
     world.advance(STEADY_GAP)
     fleet.add_new_runs(world, config)
     world.advance(NEW_RUN_WAIT)
     say("bench: cycle after one new run in every project")
+    site_dir = workdir / "site-new"
     cycles["new_run"] = _cycle(config_path, world, server, s3, site_dir, naive_of=config)
+    say("bench: incremental render after one new run per project (over the steady-state site)")
+    cycles["incremental_render"] = _child(_spec(config_path, world, server, s3, workdir / "site-steady", "render"),
+                                          s3)
     cycles["store_bytes"] = s3.size(s3.store_key)
     cycles["site_bytes"] = sum(p.stat().st_size for p in site_dir.rglob("*") if p.is_file())
     cycles["site_files"] = sum(1 for p in site_dir.rglob("*") if p.is_file())
@@ -164,20 +170,27 @@ def _cycle(config_path: Path, world, server, s3: _S3, site_dir: Path, naive_of=N
         read = baseline.cycle(naive_of, server.url, TOKEN, world.now)
         naive = {"requests": server.request_count(), "points": server.points_used, "runs_read": read,
                  "seconds": time.perf_counter() - t}
-    spec = {"config": str(config_path), "location": s3.store, "site_dir": str(site_dir), "target": s3.site,
-            "now": world.now.isoformat(), "github_url": server.url, "token": TOKEN}
     server.reset_counters()
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "quartz.bench.child", json.dumps(spec)], env=s3.env(),
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise QuartzError(f"bench: the cycle failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures = _child(_spec(config_path, world, server, s3, site_dir, "cycle"), s3)
     figures["wall_seconds"] = time.perf_counter() - t
     figures["github_requests"] = server.request_count()
     figures["github_points"] = server.points_used
     figures["naive"] = naive
     return figures
+
+
+def _spec(config_path: Path, world, server, s3: _S3, site_dir: Path, mode: str) -> dict:
+    return {"mode": mode, "config": str(config_path), "location": s3.store, "site_dir": str(site_dir),
+            "target": s3.site, "now": world.now.isoformat(), "github_url": server.url, "token": TOKEN}
+
+
+def _child(spec: dict, s3: _S3) -> dict:
+    done = subprocess.run([sys.executable, "-m", "quartz.bench.child", json.dumps(spec)], env=s3.env(),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise QuartzError(f"bench: the {spec['mode']} child failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 class _S3:

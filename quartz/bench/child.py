@@ -1,9 +1,11 @@
 """One `quartz cycle` in a process of its own, so its peak memory is its own.
 
-    python -m quartz.bench.child SPEC_JSON   → prints one JSON line with the cycle's figures
+    python -m quartz.bench.child SPEC_JSON   → prints one JSON line with the figures
 
-SPEC_JSON: {config, location, site_dir, target, now, github_url, token}. S3
-settings come from the environment (AWS_ENDPOINT_URL_S3 and friends), as in
+SPEC_JSON: {mode: cycle|render, config, location, site_dir, target, now,
+github_url, token}. `render` pulls the store and renders into site_dir (which
+may hold an earlier render: the incremental case) without pushing anything.
+S3 settings come from the environment (AWS_ENDPOINT_URL_S3 and friends), as in
 the scheduled workflow.
 """
 
@@ -16,6 +18,46 @@ import sys
 
 
 def run(spec: dict) -> dict:
+    figures = render_only(spec) if spec.get("mode") == "render" else cycle(spec)
+    figures["maxrss_bytes"] = peak_rss_bytes()
+    return figures
+
+
+def peak_rss_bytes() -> int:
+    """This process's own peak resident memory.
+
+    VmHWM belongs to the memory map made at exec. ru_maxrss does not do here: a
+    child started with vfork/fork inherits the parent's peak as its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def render_only(spec: dict) -> dict:
+    import tempfile
+    import time
+
+    from quartz import config as config_module
+    from quartz import site, storage
+    from quartz.store import Store
+
+    config = config_module.load(spec["config"])
+    with tempfile.TemporaryDirectory(prefix="quartz-bench-render-") as scratch:
+        pulled = storage.pull(spec["location"], scratch)
+        with Store.open(pulled.local_path) as store:
+            t = time.perf_counter()
+            report = site.render(config, store, spec["site_dir"], dt.datetime.fromisoformat(spec["now"]))
+            seconds = time.perf_counter() - t
+    return {"seconds": seconds, "written": report.written, "unchanged": report.unchanged, "bytes": report.bytes}
+
+
+def cycle(spec: dict) -> dict:
     from quartz import config as config_module
     from quartz.cycle import run_cycle
     from quartz.github import GitHubClient
@@ -42,7 +84,6 @@ def run(spec: dict) -> dict:
         "render_unchanged": render.unchanged if render else 0,
         "site_bytes": render.bytes if render else 0,
         "uploaded": publish.uploaded if publish else 0,
-        "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # Linux reports KiB
     }
 
 

@@ -18,7 +18,8 @@ def per_run(side: dict) -> float | None:
 
 
 def peak_memory(figures: dict) -> int:
-    return max(c["maxrss_bytes"] for name, c in figures["cycles"].items() if name in dict(CYCLES))
+    cycles = figures["cycles"]
+    return max(cycles[name]["maxrss_bytes"] for name in (*dict(CYCLES), "incremental_render"))
 
 
 def goals(figures: dict) -> list[dict]:
@@ -34,8 +35,8 @@ def goals(figures: dict) -> list[dict]:
          backfill_rate is not None and backfill_rate <= 2.05, "{:.3f}"),
         ("full render: seconds", "< 60", cycles["first"]["seconds"].get("render", 0.0),
          cycles["first"]["seconds"].get("render", 0.0) < 60, "{:.1f}"),
-        ("incremental render after one new run: seconds", "< 5", cycles["new_run"]["seconds"].get("render", 0.0),
-         cycles["new_run"]["seconds"].get("render", 0.0) < 5, "{:.1f}"),
+        ("incremental render after one new run per project: seconds", "< 5",
+         cycles["incremental_render"]["seconds"], cycles["incremental_render"]["seconds"] < 5, "{:.1f}"),
         ("store file: MB", "< 150", cycles["store_bytes"] / MB, cycles["store_bytes"] < 150 * MB, "{:.1f}"),
         ("peak memory of a cycle: MB", "< 2000", peak_memory(figures) / MB, peak_memory(figures) < 2000 * MB,
          "{:.0f}"),
@@ -79,7 +80,8 @@ def table(figures: dict) -> str:
         other = c.get("naive")
         ratio = _ratio(other["points"], mine["points"]) if other else "–"
         lines.append(f"| cycle: {label} | {_counts(mine)} | {_counts(other)} | {ratio} |")
-    lines += ["", "Cycle phases (seconds; S3 is moto's server on 127.0.0.1)",
+    lines += ["", "Cycle phases (seconds; each cycle renders into an empty site/, as the scheduled workflow does; "
+              "S3 is moto's server on 127.0.0.1)",
               "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
     for phase in PHASES:
         lines.append(f"| {phase} | " + " | ".join(_secs(cycles[k]["seconds"].get(phase)) for k, _ in CYCLES) + " |")
@@ -89,7 +91,12 @@ def table(figures: dict) -> str:
     lines.append("| store pulled / pushed (MB) | " + " | ".join(
         f"{cycles[k]['bytes_pulled'] / MB:.1f} / {cycles[k]['bytes_pushed'] / MB:.1f}" for k, _ in CYCLES) + " |")
     bulk = figures["bulk"]
-    lines += ["", "Sizes", "| | |", "|---|---|",
+    inc = cycles["incremental_render"]
+    lines += ["", "Sizes and renders", "| | |", "|---|---|",
+              f"| full render (first cycle, empty site/) | {cycles['first']['seconds'].get('render', 0):.1f} s |",
+              f"| incremental render after one new run per project (over the steady-state site) | "
+              f"{inc['seconds']:.1f} s, {inc['written']:,} files written, {inc['unchanged']:,} unchanged, "
+              f"{inc['maxrss_bytes'] / MB:.0f} MB peak |",
               f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",
               f"| store file (bulk-loaded, {bulk['runs']:,} runs, {bulk['jobs']:,} jobs) | "
               f"{bulk['store_bytes'] / MB:.1f} MB |",
