@@ -19,7 +19,8 @@ import sys
 
 def run(spec: dict) -> dict:
     figures = render_only(spec) if spec.get("mode") == "render" else cycle(spec)
-    figures["maxrss_bytes"] = peak_rss_bytes()
+    # A cycle resets the peak between phases: its peak is the largest phase's (or the peak since start).
+    figures["maxrss_bytes"] = max([peak_rss_bytes(), *figures.get("phase_peak_bytes", {}).values()])
     return figures
 
 
@@ -66,7 +67,9 @@ def cycle(spec: dict) -> dict:
     now = dt.datetime.fromisoformat(spec["now"])
     client = GitHubClient(spec["github_url"], spec["token"], sleep=lambda _s: None, clock=lambda: now.timestamp(),
                           write_interval_s=0)
-    report = run_cycle(config, spec["location"], client, spec["site_dir"], spec["target"], now)
+    peaks = PhasePeaks()
+    report = run_cycle(config, spec["location"], client, spec["site_dir"], spec["target"], now, on_phase=peaks)
+    peaks.close()
     sync, advance, render, publish = report.sync, report.advance, report.render, report.publish
     return {
         "status": report.status,
@@ -84,7 +87,38 @@ def cycle(spec: dict) -> dict:
         "render_unchanged": render.unchanged if render else 0,
         "site_bytes": render.bytes if render else 0,
         "uploaded": publish.uploaded if publish else 0,
+        "phase_peak_bytes": peaks.peaks,
     }
+
+
+class PhasePeaks:
+    """Peak resident memory of each cycle phase: read VmHWM as a phase ends, then reset it.
+
+    Writing 5 to /proc/self/clear_refs resets the peak (Linux 4.0+); where that is
+    not allowed the figures are left out and only the whole cycle's peak is given.
+    """
+
+    def __init__(self):
+        self.peaks: dict[str, int] = {}
+        self.current: str | None = None
+        self.enabled = True
+
+    def __call__(self, phase: str) -> None:
+        self.close()
+        self.current = phase
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        if self.current is not None:
+            self.peaks[self.current] = max(self.peaks.get(self.current, 0), peak_rss_bytes())
+        try:
+            with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+                refs.write("5")
+        except OSError:
+            self.enabled = False
+            self.peaks.clear()
+        self.current = None
 
 
 if __name__ == "__main__":

@@ -80,11 +80,11 @@ def table(figures: dict) -> str:
         other = c.get("naive")
         ratio = _ratio(other["points"], mine["points"]) if other else "–"
         lines.append(f"| cycle: {label} | {_counts(mine)} | {_counts(other)} | {ratio} |")
-    lines += ["", "Cycle phases (seconds; each cycle renders into an empty site/, as the scheduled workflow does; "
-              "S3 is moto's server on 127.0.0.1)",
+    lines += ["", "Cycle phases: seconds · peak memory (each cycle renders into an empty site/, as the scheduled "
+              "workflow does; S3 is moto's server on 127.0.0.1)",
               "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
     for phase in PHASES:
-        lines.append(f"| {phase} | " + " | ".join(_secs(cycles[k]["seconds"].get(phase)) for k, _ in CYCLES) + " |")
+        lines.append(f"| {phase} | " + " | ".join(_phase(cycles[k], phase) for k, _ in CYCLES) + " |")
     lines.append("| **total** | " + " | ".join(f"{cycle_seconds(cycles[k]):.1f}" for k, _ in CYCLES) + " |")
     lines.append("| peak memory (MB) | " + " | ".join(f"{cycles[k]['maxrss_bytes'] / MB:.0f}" for k, _ in CYCLES)
                  + " |")
@@ -111,5 +111,9 @@ def table(figures: dict) -> str:
     return "\n".join(lines)
 
 
-def _secs(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+def _phase(cycle: dict, phase: str) -> str:
+    seconds = cycle["seconds"].get(phase)
+    if seconds is None:
+        return "–"
+    peak = cycle.get("phase_peak_bytes", {}).get(phase)
+    return f"{seconds:.2f} s" + (f" · {peak / MB:,.0f} MB" if peak else "")
