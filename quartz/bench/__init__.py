@@ -22,7 +22,8 @@ What it does, all on this machine (the simulator over HTTP, moto's S3 server, Du
 5. prints the figures beside the goals, and writes them as JSON with --json.
 
 Requests and rate-limit points are counted by the simulator (what GitHub would
-see). Times depend on the machine; counts and ratios do not.
+see). Times depend on the machine; counts and ratios do not. Everything lives
+in a temporary directory: --config and --store are not used.
 """
 
 from __future__ import annotations
