@@ -96,10 +96,10 @@ def _write_chunk(store, world: World, project, workflow: str, runs: list, now: d
     store.db.register("bench_runs_frame", runs_frame)
     store.db.register("bench_jobs_frame", jobs_frame)
     try:
-        store.execute("bench_insert_runs", repo=repo_name, project=project.name, workflow_path=workflow,
-                      fetched_at=now)
-        store.execute("bench_insert_attempts")
-        store.execute("bench_insert_jobs")
+        store.execute("bench_insert_runs", runs="bench_runs_frame", repo=repo_name, project=project.name,
+                      workflow_path=workflow, fetched_at=now)
+        store.execute("bench_insert_attempts", runs="bench_runs_frame")
+        store.execute("bench_insert_jobs", jobs="bench_jobs_frame")
     finally:
         store.db.unregister("bench_runs_frame")
         store.db.unregister("bench_jobs_frame")

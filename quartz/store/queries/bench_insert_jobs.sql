@@ -3,4 +3,4 @@ INSERT INTO jobs (job_id, run_id, run_attempt, name, status, conclusion, created
                   runner_name, labels, html_url)
 SELECT job_id, run_id, 1, name, 'completed', conclusion, to_timestamp(created_at), to_timestamp(started_at),
        to_timestamp(completed_at), runner_name, labels::JSON, html_url
-FROM bench_jobs_frame;
+FROM query_table($jobs);
