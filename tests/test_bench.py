@@ -96,3 +96,8 @@ def test_bad_sizes_are_refused(capsys):
         Sizes(projects=0).check()
     assert cli.main(["bench", "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
+
+
+def test_json_into_a_missing_directory_is_refused_before_any_work(tmp_path, capsys):
+    assert cli.main(["bench", "--quick", "--json", str(tmp_path / "nowhere" / "bench.json")]) == 2
+    assert "its directory does not exist" in capsys.readouterr().err

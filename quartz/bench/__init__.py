@@ -28,7 +28,6 @@ in a temporary directory: --config and --store are not used.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -43,7 +42,7 @@ from pathlib import Path
 
 from quartz.bench import baseline, bulk, fleet, report
 from quartz.bench.fleet import Sizes
-from quartz.errors import QuartzError
+from quartz.errors import BadInput, QuartzError
 
 TOKEN = "bench-token"  # the simulator's own; never a real credential
 BUCKET = "quartz-bench"
@@ -111,6 +110,8 @@ def _backfill(config, sizes: Sizes, world, server, workdir: Path, say) -> dict:
     with Store.open(workdir / "backfill.duckdb") as store:
         result = sync.sync(config, store, client, world.now, projects=sample)
         runs = store.query_one("bench_completed_runs")["runs"]
+    if not result.ok:
+        raise QuartzError(f"bench: the backfill over HTTP failed: {result.failures or result.stopped}")
     ours = {"requests": server.request_count(), "points": server.points_used, "runs": runs,
             "seconds": time.perf_counter() - t, "ok": result.ok}
     say(f"bench: naive backfill of the same {len(sample)} projects")
@@ -131,7 +132,6 @@ def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
     t = time.perf_counter()
     with Store.open(store_path) as store:
         loaded = bulk.load_history(config, store, world, world.now, sizes.days + 1)
-        store.db.execute("CHECKPOINT")
     seconds = time.perf_counter() - t
     pulled = storage.PulledStore(location=s3.store, local_path=store_path, s3=storage.parse_s3(s3.store), etag=None)
     storage.push(pulled, client=s3.client)
@@ -225,14 +225,14 @@ class _S3:
 def main(args) -> int:
     sizes = Sizes.quick() if args.quick else Sizes(args.projects, args.days, args.runs_per_day, args.jobs_per_run)
     sizes.check()
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        raise BadInput(f"--json {args.json}: its directory does not exist")
     with tempfile.TemporaryDirectory(prefix="quartz-bench-") as scratch:
         figures = run_bench(sizes, Path(scratch), say=lambda text: print(text, file=sys.stderr, flush=True))
     figures["command"] = _command(args)
     figures["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     print(report.table(figures))
     if args.json:
-        with contextlib.suppress(FileNotFoundError):
-            Path(args.json).unlink()
         Path(args.json).write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
