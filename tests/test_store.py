@@ -32,10 +32,12 @@ def test_older_store_is_migrated_and_keeps_its_data(tmp_path):
     db.execute(sql)
     db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?, '0.0.1')", [version, name, NOW])
     db.execute("INSERT INTO projects VALUES ('rocm', 'ROCm/rockrel', 'core', 'ROCm', 'main', ?)", [NOW])
+    db.execute("INSERT INTO jobs (job_id, run_id, run_attempt, name, html_url) VALUES (7, 1, 1, 'build', 'u')")
     db.close()
     with Store.open(path) as store:
         assert store.schema_version() == store_module.latest_version()
         assert [r["name"] for r in store.query("list_projects")] == ["rocm"]
+        assert store.db.execute("SELECT job_id, name FROM jobs").fetchall() == [(7, "build")]
         applied = [r[0] for r in store.db.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
     assert applied == [m[0] for m in store_module.migrations()]
 
@@ -103,5 +105,9 @@ def test_every_query_file_parses(tmp_path):
             try:
                 store.db.execute("PREPARE probe AS " + sql.strip().rstrip(";"))
                 store.db.execute("DEALLOCATE probe")
+            except duckdb.ParserException as exc:
+                if "not a preparable statement" not in str(exc):  # MERGE: check its syntax at least
+                    pytest.fail(f"query {name}.sql does not parse: {exc}")
+                assert len(duckdb.extract_statements(sql)) == 1
             except duckdb.Error as exc:  # pragma: no cover - the message is the point
                 pytest.fail(f"query {name}.sql does not parse against the current schema: {exc}")

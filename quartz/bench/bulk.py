@@ -88,7 +88,6 @@ def _write_chunk(store, world: World, project, workflow: str, runs: list, now: d
                 ("job_id", job_id), ("run_id", run.id), ("name", j.spec.name), ("conclusion", j.conclusion),
                 ("created_at", j.created), ("started_at", j.start), ("completed_at", j.end),
                 ("runner_name", f"runner-{j.index}"), ("labels", labels),
-                ("html_url", f"{run_url}/job/{job_id}"),
             ):
                 job_rows[key].append(value)
     runs_frame = pd.DataFrame(run_rows)
@@ -110,4 +109,4 @@ _RUN_COLUMNS = ("run_id", "workflow_id", "name", "display_title", "event", "head
                 "head_commit_message", "run_number", "conclusion", "actor", "created_at", "run_started_at",
                 "updated_at", "html_url")
 _JOB_COLUMNS = ("job_id", "run_id", "name", "conclusion", "created_at", "started_at", "completed_at",
-                "runner_name", "labels", "html_url")
+                "runner_name", "labels")

@@ -203,7 +203,6 @@ class _Builder:
                 "job_id": self.ids.job, "run_id": run["run_id"], "run_attempt": attempt, "name": name,
                 "status": status, "conclusion": j_conclusion, "created_at": j_created, "started_at": j_start,
                 "completed_at": j_end, "runner_name": f"mi300-runner-{index}", "labels": json.dumps(["self-hosted"]),
-                "html_url": f"{run['html_url']}/job/{self.ids.job}",
             })
 
     def flush(self) -> None:

@@ -22,7 +22,7 @@ SELECT runs.project, runs.head_branch AS branch, runs.head_sha, runs.commit_rank
        runs.head_commit_message, runs.run_id, runs.workflow_path, runs.status AS run_status,
        runs.conclusion AS run_conclusion, runs.created_at AS run_created_at, runs.html_url AS run_url,
        j.job_id, j.name AS job_name, j.status AS job_status, j.conclusion AS job_conclusion,
-       epoch(j.completed_at - j.started_at) AS job_seconds, j.html_url AS job_url
+       epoch(j.completed_at - j.started_at) AS job_seconds, runs.html_url || '/job/' || j.job_id AS job_url
 FROM runs
 LEFT JOIN jobs j ON j.run_id = runs.run_id AND j.run_attempt = runs.run_attempt
 ORDER BY runs.project, runs.head_branch, runs.commit_rank, runs.created_at, runs.run_id, j.job_id;
