@@ -110,48 +110,14 @@ def detail_doc(config, row: dict, stage_rows: list[dict], events: list[dict], at
     definitions = dict(cascade.stages) if cascade else {}
     by_name = {s["stage"]: s for s in stage_rows}
     names = list(definitions) + sorted(set(by_name) - set(definitions))
-    stages = []
-    for name in names:
-        d, s = definitions.get(name), by_name.get(name)
-        state = s["status"] if s else "pending"
-        run = None
-        if s and s["run_id"] is not None:
-            run = {"run_id": s["run_id"], "repo": s["repo"], "head_sha": s["head_sha"],
-                   "head_branch": cap(s["head_branch"]), "html_url": s["html_url"],
-                   "conclusion": s["run_conclusion"], "status": s["run_status"],
-                   "html": sitemap.build_html(s["run_id"]), "api": sitemap.build_api(s["run_id"])}
-        stages.append({
-            "name": name,
-            "project": d.project if d else (s["project"] if s else None),
-            "status": state,
-            "reason": stage_reason(s, d),
-            "optional": bool(d.optional) if d else False,
-            "depends_on": list(d.depends_on) if d else [],
-            "attempt": s["attempt"] if s else 0,
-            "attempts": [_attempt(a) for a in attempts.get((row["cascade_run_id"], name), [])],
-            "correlation_id": s["correlation_id"] if s else None,
-            "run": run,
-            "dispatched_at": iso(s["dispatched_at"]) if s else None,
-            "started_at": iso(s["started_at"]) if s else None,
-            "finished_at": iso(s["finished_at"]) if s else None,
-            "_row": s,
-        })
+    stages = [_stage_doc(row, name, definitions.get(name), by_name.get(name), attempts, sitemap) for name in names]
     timing = _timing(row, stages, trigger)
     critical = _critical_path(stages, timing)
     for s in stages:
         s["timing"] = timing[s["name"]]
         s["on_critical_path"] = s["name"] in critical
         s.pop("_row")
-    trigger_doc = None
-    if row["trigger_run_id"] is not None:
-        trigger_doc = {"run_id": row["trigger_run_id"], "repo": row["trigger_repo"], "head_sha": row["trigger_sha"],
-                       "project": trigger["project"] if trigger else (cascade.trigger.project if cascade and
-                                                                           cascade.trigger else None),
-                       "head_branch": cap(trigger["head_branch"]) if trigger else None,
-                       "html_url": trigger["html_url"] if trigger else None,
-                       "finished_at": iso(trigger["updated_at"]) if trigger else None,
-                       "html": sitemap.build_html(row["trigger_run_id"]),
-                       "api": sitemap.build_api(row["trigger_run_id"])}
+    trigger_doc = _trigger_doc(row, trigger, cascade, sitemap)
     last_done = newest(*(s["_finished"] for s in timing.values() if s.get("_finished")))
     upstream_done = trigger["updated_at"] if trigger else row["created_at"]
     for t in timing.values():
@@ -180,6 +146,45 @@ def detail_doc(config, row: dict, stage_rows: list[dict], events: list[dict], at
         html=paths.cascade_page(row["cascade_run_id"]),
         graph=_graph(cascade, names),
     )
+
+
+def _stage_doc(row: dict, name: str, d, s: dict | None, attempts: dict, sitemap: SiteMap) -> dict:
+    """One stage as stored (s) against its definition (d); either may be missing."""
+    run = None
+    if s and s["run_id"] is not None:
+        run = {"run_id": s["run_id"], "repo": s["repo"], "head_sha": s["head_sha"],
+               "head_branch": cap(s["head_branch"]), "html_url": s["html_url"],
+               "conclusion": s["run_conclusion"], "status": s["run_status"],
+               "html": sitemap.build_html(s["run_id"]), "api": sitemap.build_api(s["run_id"])}
+    return {
+        "name": name,
+        "project": d.project if d else (s["project"] if s else None),
+        "status": s["status"] if s else "pending",
+        "reason": stage_reason(s, d),
+        "optional": bool(d.optional) if d else False,
+        "depends_on": list(d.depends_on) if d else [],
+        "attempt": s["attempt"] if s else 0,
+        "attempts": [_attempt(a) for a in attempts.get((row["cascade_run_id"], name), [])],
+        "correlation_id": s["correlation_id"] if s else None,
+        "run": run,
+        "dispatched_at": iso(s["dispatched_at"]) if s else None,
+        "started_at": iso(s["started_at"]) if s else None,
+        "finished_at": iso(s["finished_at"]) if s else None,
+        "_row": s,
+    }
+
+
+def _trigger_doc(row: dict, trigger: dict | None, cascade, sitemap: SiteMap) -> dict | None:
+    if row["trigger_run_id"] is None:
+        return None
+    configured = cascade.trigger.project if cascade and cascade.trigger else None
+    return {"run_id": row["trigger_run_id"], "repo": row["trigger_repo"], "head_sha": row["trigger_sha"],
+            "project": trigger["project"] if trigger else configured,
+            "head_branch": cap(trigger["head_branch"]) if trigger else None,
+            "html_url": trigger["html_url"] if trigger else None,
+            "finished_at": iso(trigger["updated_at"]) if trigger else None,
+            "html": sitemap.build_html(row["trigger_run_id"]),
+            "api": sitemap.build_api(row["trigger_run_id"])}
 
 
 def _attempt(a: dict) -> dict:
