@@ -35,6 +35,7 @@ class CycleReport:
     sync: object = None
     advance: object = None
     render: object = None
+    render_restored: bool = False  # the render started from the published manifest
     publish: object = None
     requests: int = 0
     points: int = 0
@@ -92,7 +93,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
               on_phase: Callable[[str], None] | None = None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
     `render=False` skips the site (the demo renders once, after its last cycle)."""
-    from quartz import dispatch, site
+    from quartz import dispatch, publish, site
     from quartz import sync as sync_module
     from quartz.store import Store
 
@@ -128,6 +129,8 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
             # Logged before rendering, so the site's freshness line counts this cycle's data.
             if render:
                 with timer.phase("render"):
+                    if target:  # a runner that keeps no site/ renders only what changed since the last publish
+                        report.render_restored = publish.restore_render_manifest(site_dir, target)
                     report.render = site.render(config, store, site_dir, clock())
         except BaseException:
             store.close()
@@ -137,8 +140,6 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
             storage.push(pulled, client=s3)
             report.bytes_pushed = pulled.bytes_pushed
     if target and render:
-        from quartz import publish
-
         with timer.phase("publish"):
             report.publish = publish.publish(site_dir, target)
     return report

@@ -28,6 +28,7 @@ from quartz.errors import BadInput, QuartzError
 
 MANIFEST = ".quartz-publish.json"
 MANIFEST_VERSION = 1
+RENDER_MANIFEST = ".quartz-manifest.json"  # quartz.site.writer.MANIFEST: what the render produced
 UPLOAD_THREADS = 16
 
 SHORT_CACHE = "public, max-age=60"  # pages and API files change every cycle
@@ -107,6 +108,58 @@ def publish(site_dir: str | Path, target: str, *, client=None) -> PublishReport:
     return _publish_dir(site, files, Path(target))
 
 
+def restore_render_manifest(site_dir: str | Path, target: str, *, client=None) -> bool:
+    """Put the published render manifest into an empty site dir, marked as vouched for by the target.
+
+    A runner that keeps no site/ can then render only what changed: the render
+    skips files whose inputs match the manifest, and publish leaves their copies
+    on the target alone. The manifest counts only if the publish that uploaded it
+    finished (its publish-manifest entry has the same MD5); else nothing is
+    restored and the render is a full one.
+    """
+    site = Path(site_dir)
+    if not target.startswith("s3://") or (site / RENDER_MANIFEST).exists():
+        return False
+    bucket, prefix = _parse_s3_target(target)
+    if client is None:
+        import boto3
+
+        client = boto3.client("s3")
+    from botocore.exceptions import BotoCoreError, ClientError
+    try:
+        entry = _read_s3_manifest(client, bucket, prefix + MANIFEST).get(RENDER_MANIFEST)
+        if not entry:
+            return False
+        raw = client.get_object(Bucket=bucket, Key=prefix + RENDER_MANIFEST)["Body"].read()
+    except (BotoCoreError, ClientError) as exc:
+        if _code(exc) in ("NoSuchKey", "404"):
+            return False
+        raise _s3_error(target, bucket, exc) from None
+    if hashlib.md5(raw, usedforsecurity=False).hexdigest() != entry[0]:
+        return False  # uploaded by a publish that did not finish
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    data["published"] = True
+    site.mkdir(parents=True, exist_ok=True)
+    (site / RENDER_MANIFEST).write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    return True
+
+
+def _kept_on_target(site: Path, files: list[str]) -> list[str]:
+    """Files the render produced but left on the target (see restore_render_manifest)."""
+    try:
+        data = json.loads((site / RENDER_MANIFEST).read_text(encoding="utf-8"))
+        produced = data["files"] if isinstance(data, dict) and isinstance(data.get("files"), dict) else {}
+    except (OSError, ValueError, KeyError):
+        return []
+    local = set(files)
+    return sorted(rel for rel in produced if rel not in local and _safe_relative(rel))
+
+
 def main(args) -> int:
     target = args.target or os.environ.get("QUARTZ_PUBLISH_TARGET")
     if not target:
@@ -137,6 +190,8 @@ def _site_files(site: Path) -> list[str]:
 
 
 def _upload_rank(rel: str) -> int:
+    if rel == RENDER_MANIFEST:
+        return 3  # last: it vouches for every file before it
     suffix = Path(rel).suffix.lower()
     return 2 if suffix in (".html", ".htm") else 1 if suffix in SHORT_CACHE_SUFFIXES else 0
 
@@ -174,6 +229,12 @@ def _publish_s3(site: Path, files: list[str], target: str, client) -> PublishRep
                 report.unchanged += 1
             else:
                 todo.append((_upload_rank(rel), rel, md5))
+        for rel in _kept_on_target(site, files):
+            if rel not in previous or prefix + rel not in listed:
+                raise QuartzError(f"{rel} was left out of the render as already published, but {target} "
+                                  "does not hold it; delete the site's .quartz-manifest.json there to re-render all")
+            entries[rel] = previous[rel]
+            report.unchanged += 1
         for rank in sorted({r for r, _, _ in todo}):
             batch = [(rel, md5) for r, rel, md5 in todo if r == rank]
             with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
@@ -283,6 +344,12 @@ def _publish_dir(site: Path, files: list[str], target: Path) -> PublishReport:
         partial.replace(dest)  # readers see the old file or the new one, never half of one
         report.uploaded += 1
         report.bytes += len(body)
+    for rel in _kept_on_target(site, files):
+        if rel not in previous or not (target / rel).is_file():
+            raise QuartzError(f"{rel} was left out of the render as already published, but {target} does not "
+                              "hold it; remove the site's .quartz-manifest.json to re-render all")
+        entries[rel] = previous[rel]
+        report.unchanged += 1
     for rel in sorted(set(previous) - set(entries)):
         if _safe_relative(rel) and (target / rel).is_file():
             (target / rel).unlink()

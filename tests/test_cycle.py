@@ -178,3 +178,37 @@ def test_quartz_cycle_command_writes_the_step_summary(fleet, tmp_path):
     text = summary.read_text()
     assert "Quartz cycle" in text and "rate-limit points" in text
     assert TOKEN not in result.stdout + result.stderr + text
+
+
+def test_a_runner_without_site_renders_only_what_changed_and_publishes_the_whole_site(fleet, tmp_path):
+    from quartz.site import render
+
+    fleet.cycle(site="runner-1")
+    fleet.nightly()
+    second = fleet.cycle(site="runner-2")  # a fresh runner: no site/ from the cycle before
+    assert second.render_restored
+    # Pages whose data did not change were neither rendered nor uploaded again.
+    local = {p.relative_to(fleet.tmp / "runner-2").as_posix() for p in (fleet.tmp / "runner-2").rglob("*.html")}
+    assert second.render.unchanged > 0 and second.render.pages > len(local)
+    assert second.publish.deleted == 0
+    # What S3 serves is exactly what a full render of the same store would produce.
+    with tempfile.TemporaryDirectory() as scratch:
+        pulled = storage.pull(fleet.location, scratch)
+        with Store.open(pulled.local_path) as store:
+            render(fleet.config, store, tmp_path / "full", fleet.world.now)
+    full = {p.relative_to(tmp_path / "full").as_posix(): p.read_bytes()
+            for p in (tmp_path / "full").rglob("*") if p.is_file() and p.name != ".quartz-manifest.json"}
+    published = {key[len("site/"):] for key in fleet.s3.listing("site/")}
+    assert set(full) <= published
+    assert {rel for rel in published - set(full) if not rel.startswith(".quartz-")} == set()
+    for rel, body in full.items():
+        assert fleet.s3.body("site/" + rel) == body, rel
+
+
+def test_a_publish_that_did_not_finish_means_a_full_render_next_time(fleet):
+    fleet.cycle(site="runner-1")
+    # The render manifest changed on S3 but the publish manifest still describes the older one.
+    fleet.s3.client.put_object(Bucket=fleet.s3.bucket, Key="site/.quartz-manifest.json", Body=b'{"version": 2}')
+    report = fleet.cycle(site="runner-2")
+    assert not report.render_restored
+    assert report.render.unchanged == 0 or report.render.written > 0

@@ -188,3 +188,40 @@ def test_s3_publish_interrupted_before_deleting_finishes_the_job_next_time(s3, t
 
 def _connection_drops(request, **_):
     raise ConnectionClosedError(endpoint_url=request.url)
+
+
+def _render_manifest(site, files):
+    body = {"version": 2, "files": {rel: "fp" for rel in files}}
+    (site / publish_module.RENDER_MANIFEST).write_text(json.dumps(body), encoding="utf-8")
+
+
+def test_render_manifest_is_restored_only_when_its_publish_finished(s3, tmp_path):
+    from quartz.site import writer
+
+    assert publish_module.RENDER_MANIFEST == writer.MANIFEST
+    site = make_site(tmp_path / "site")
+    _render_manifest(site, SITE)
+    target = f"s3://{s3.bucket}/dash"
+    publish(site, target)
+    assert publish_module._site_files(site)[-1] == publish_module.RENDER_MANIFEST  # uploaded last
+    fresh = tmp_path / "fresh"
+    assert publish_module.restore_render_manifest(fresh, target)
+    restored = json.loads((fresh / publish_module.RENDER_MANIFEST).read_text())
+    assert restored["published"] is True and set(restored["files"]) == set(SITE)
+    # A render manifest on the target that the publish manifest does not vouch for is ignored.
+    s3.client.put_object(Bucket=s3.bucket, Key="dash/" + publish_module.RENDER_MANIFEST, Body=b"{}")
+    assert not publish_module.restore_render_manifest(tmp_path / "other", target)
+
+
+def test_files_kept_on_the_target_stay_and_missing_ones_are_an_error(s3, tmp_path):
+    target = f"s3://{s3.bucket}/dash"
+    publish(make_site(tmp_path / "site"), target)
+    partial = make_site(tmp_path / "partial", {"index.html": "<p>new</p>"})
+    _render_manifest(partial, SITE)
+    report = publish(partial, target)
+    assert report.deleted == 0 and report.uploaded == 2  # index.html and the render manifest
+    assert s3.body("dash/projects/rocm.html") == SITE["projects/rocm.html"].encode()
+    gap = make_site(tmp_path / "gap", {"index.html": "<p>x</p>"})
+    _render_manifest(gap, ["index.html", "projects/never-published.html"])
+    with pytest.raises(QuartzError, match="does not hold it"):
+        publish(gap, target)

@@ -81,7 +81,8 @@ def table(figures: dict) -> str:
         ratio = _ratio(other["points"], mine["points"]) if other else "–"
         lines.append(f"| cycle: {label} | {_counts(mine)} | {_counts(other)} | {ratio} |")
     lines += ["", "Cycle phases: seconds · peak memory (each cycle renders into an empty site/, as the scheduled "
-              "workflow does; S3 is moto's server on 127.0.0.1)",
+              "workflow does, from the second on starting from the published render manifest; "
+              "S3 is moto's server on 127.0.0.1)",
               "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
     for phase in PHASES:
         lines.append(f"| {phase} | " + " | ".join(_phase(cycles[k], phase) for k, _ in CYCLES) + " |")
@@ -94,7 +95,7 @@ def table(figures: dict) -> str:
     inc = cycles["incremental_render"]
     lines += ["", "Sizes and renders", "| | |", "|---|---|",
               f"| full render (first cycle, empty site/) | {cycles['first']['seconds'].get('render', 0):.1f} s |",
-              f"| incremental render after one new run per project (over the steady-state site) | "
+              f"| incremental render after one new run per project (over the first cycle's site) | "
               f"{inc['seconds']:.1f} s, {inc['written']:,} files written, {inc['unchanged']:,} unchanged, "
               f"{inc['maxrss_bytes'] / MB:.0f} MB peak |",
               f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",

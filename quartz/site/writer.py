@@ -11,6 +11,11 @@ Fingerprints make re-renders cheap: a caller that can name what a file is made
 of (the bytes of its JSON twin, a hash of the rows in an archive page) asks
 `keep(path, fingerprint)` first and skips building the file when the previous
 render recorded the same fingerprint for it and the file is still there.
+
+A manifest marked `"published": true` (restored from the publish target by a
+cycle on a runner that keeps no site/) vouches that its files are on the target
+as listed: such a file is kept even though it is not on local disk, and publish
+leaves the target's copy alone.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class Writer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.counts = WriteCounts()
         self._seen: dict[str, str] = {}  # path → fingerprint ("" when none)
+        self._published = False  # the previous manifest's files are on the publish target
         self._previous = self._read_manifest()
 
     def _read_manifest(self) -> dict[str, str]:
@@ -64,6 +70,7 @@ class Writer:
         if not isinstance(data, dict) or data.get("version") != _MANIFEST_VERSION:
             return {}
         files = data.get("files")
+        self._published = data.get("published") is True
         return files if isinstance(files, dict) else {}
 
     def _claim(self, relpath: str, print_: str) -> str:
@@ -80,7 +87,9 @@ class Writer:
         try:
             size = (self.out / relpath).stat().st_size
         except FileNotFoundError:
-            return False
+            if not self._published:
+                return False
+            size = 0  # on the publish target, not here
         self._claim(relpath, print_)
         self.counts.unchanged += 1
         self.counts.bytes += size
