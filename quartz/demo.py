@@ -203,5 +203,6 @@ def main(args) -> int:
     print(f"demo: {report.cycles} cycles over {report.runs} simulated runs in {report.seconds:.0f} s; "
           f"cascade runs: {counts}")
     print(f"demo: store {store_path}, site {site_dir}/")
-    print(f"Look at it: quartz serve --out {site_dir}  (then http://127.0.0.1:8000/)  or open file://{index}")
+    command = sys.argv[0] if Path(sys.argv[0]).name == "quartz" else "quartz"  # e.g. .venv/bin/quartz
+    print(f"Look at it: {command} serve --out {site_dir}  (then http://127.0.0.1:8000/)  or open file://{index}")
     return 0
