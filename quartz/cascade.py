@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from quartz import templating
 from quartz.config import Cascade, Config, Stage
 from quartz.errors import BadInput
+from quartz.text import cap
 
 ACTIVE = ("pending", "dispatched", "running")
 TERMINAL = ("success", "failure", "cancelled", "timed_out", "skipped")
@@ -761,7 +762,7 @@ class _Planner:
             description = self.latest_reason(name) or status
             self.emit(ReportStatus(self.id, name, self.cr.trigger_repo, self.cr.trigger_sha,
                                    f"quartz/{self.cr.cascade}/{name}", state,
-                                   _cap(f"{status}: {description}", STATUS_DESCRIPTION_MAX), target))
+                                   cap(f"{status}: {description}", STATUS_DESCRIPTION_MAX), target))
 
     def latest_reason(self, stage: str) -> str | None:
         for action in reversed(self.actions):
@@ -788,5 +789,3 @@ class _Planner:
         self.event(None, "finished", f"cascade {final}: {summary}")
 
 
-def _cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

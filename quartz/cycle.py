@@ -21,6 +21,7 @@ from pathlib import Path
 from quartz import storage
 from quartz.config import Config
 from quartz.errors import QuartzError
+from quartz.publish import size_text
 
 PHASES = ("pull", "sync", "advance", "render", "push", "publish")
 
@@ -56,7 +57,7 @@ class CycleReport:
             lines.append(f"| cascades started / finished | {getattr(self.advance, 'started', 0)} / "
                          f"{getattr(self.advance, 'cascades_finished', 0)} |")
         lines.append(f"| GitHub requests (rate-limit points) | {self.requests} ({self.points}) |")
-        lines.append(f"| store pulled / pushed | {_size(self.bytes_pulled)} / {_size(self.bytes_pushed)} |")
+        lines.append(f"| store pulled / pushed | {size_text(self.bytes_pulled)} / {size_text(self.bytes_pushed)} |")
         if self.publish is not None:
             lines.append(f"| site files uploaded / unchanged / deleted | {self.publish.uploaded} / "
                          f"{self.publish.unchanged} / {self.publish.deleted} |")
@@ -179,10 +180,3 @@ def _write_summary(text: str) -> None:
         with open(path, "a", encoding="utf-8") as out:
             out.write(text + "\n")
 
-
-def _size(count: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if count < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    return f"{count} B"

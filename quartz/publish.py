@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quartz.errors import BadInput, QuartzError
+from quartz.storage import error_code
 
 MANIFEST = ".quartz-publish.json"
 MANIFEST_VERSION = 1
@@ -72,7 +73,7 @@ class PublishReport:
     bytes: int = 0  # bytes sent
 
     def summary(self) -> str:
-        return (f"published to {self.target}: {self.uploaded} uploaded ({_size(self.bytes)}), "
+        return (f"published to {self.target}: {self.uploaded} uploaded ({size_text(self.bytes)}), "
                 f"{self.unchanged} unchanged, {self.deleted} deleted")
 
 
@@ -132,7 +133,7 @@ def restore_render_manifest(site_dir: str | Path, target: str, *, client=None) -
             return False
         raw = client.get_object(Bucket=bucket, Key=prefix + RENDER_MANIFEST)["Body"].read()
     except (BotoCoreError, ClientError) as exc:
-        if _code(exc) in ("NoSuchKey", "404"):
+        if error_code(exc) in ("NoSuchKey", "404"):
             return False
         raise _s3_error(target, bucket, exc) from None
     if hashlib.md5(raw, usedforsecurity=False).hexdigest() != entry[0]:
@@ -200,7 +201,7 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
     return f"{count / 1024 / 1024:.1f} MB" if count >= 1024 * 1024 else f"{count / 1024:.1f} KB"
 
 
@@ -286,7 +287,7 @@ def _read_s3_manifest(client, bucket: str, key: str) -> dict[str, list[str]]:
     try:
         raw = client.get_object(Bucket=bucket, Key=key)["Body"].read()
     except Exception as exc:
-        if _code(exc) in ("NoSuchKey", "404"):
+        if error_code(exc) in ("NoSuchKey", "404"):
             return {}
         raise
     return _manifest_files(raw)
@@ -302,14 +303,8 @@ def _manifest_files(raw: bytes) -> dict:
     return files if isinstance(files, dict) else {}
 
 
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", "")) or str(
-        response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-
-
 def _s3_error(target: str, bucket: str, exc: Exception) -> QuartzError:
-    code = _code(exc)
+    code = error_code(exc)
     if code == "NoSuchBucket":
         return QuartzError(f"cannot publish to {target}: bucket {bucket!r} does not exist")
     if code in ("AccessDenied", "403"):

@@ -139,7 +139,7 @@ def pull(location: str, workdir: str | Path, *, client=None) -> PulledStore:
                 size += len(chunk)
     except Exception as exc:
         partial.unlink(missing_ok=True)
-        if _error_code(exc) in ("NoSuchKey", "404"):
+        if error_code(exc) in ("NoSuchKey", "404"):
             return PulledStore(location=str(location), local_path=local, s3=s3, etag=None)
         raise _s3_error("pull", s3, exc) from None
     partial.replace(local)
@@ -178,7 +178,7 @@ def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float
             new_etag = response["ETag"]
             break
         except Exception as exc:
-            code = _error_code(exc)
+            code = error_code(exc)
             if code in ("ConditionalRequestConflict", "409") and attempt < CONFLICT_RETRIES:
                 sleep(0.5 * 2**attempt)
                 continue
@@ -243,14 +243,15 @@ def _race_lost(pulled: PulledStore) -> StoreRaceLost:
     )
 
 
-def _error_code(exc: Exception) -> str:
+def error_code(exc: Exception) -> str:
+    """The S3 error code of a botocore error (or its HTTP status when there is none)."""
     response = getattr(exc, "response", None) or {}
     code = str(response.get("Error", {}).get("Code", ""))
     return code or str(response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
 
 
 def _s3_error(action: str, s3: S3Location, exc: Exception) -> QuartzError:
-    code = _error_code(exc)
+    code = error_code(exc)
     if code == "NoSuchBucket":
         return QuartzError(f"cannot {action} store {s3}: bucket {s3.bucket!r} does not exist; create it or fix --store")
     if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"):

@@ -48,6 +48,7 @@ from quartz.config import Config, Project
 from quartz.errors import BadInput, QuartzError
 from quartz.github import GitHubClient, GitHubError, RateLimited
 from quartz.progress import Progress
+from quartz.text import cap
 
 PER_PAGE = 100
 SEARCH_CAP = 1000  # results a filtered listing reaches
@@ -166,12 +167,12 @@ def _sync_project(store, client, now, project: Project, days: int, triggers, rep
             report.workflows += 1
         except RateLimited as exc:
             report.stopped = str(exc)
-            store.execute("sync_state_error", scope=scope, last_error=_cap(str(exc), 1000))
+            store.execute("sync_state_error", scope=scope, last_error=cap(str(exc), 1000))
             break
         except (GitHubError, KeyError, TypeError, ValueError) as exc:
             why = str(exc) if isinstance(exc, QuartzError) else f"unexpected response from GitHub ({exc!r:.200})"
             errors.append(f"{workflow}: {why}")
-            store.execute("sync_state_error", scope=scope, last_error=_cap(why, 1000))
+            store.execute("sync_state_error", scope=scope, last_error=cap(why, 1000))
     counts.add_to(report)
     if errors:
         report.failures.append((project.name, f"{project.repo}: " + "; ".join(errors)))
@@ -312,21 +313,21 @@ class _WorkflowSync:
         return {
             "run_id": int(run["id"]), "repo": self.repo, "project": self.project.name,
             "workflow_id": run.get("workflow_id"), "workflow_path": self.workflow,
-            "name": _cap(run.get("name"), NAME_CAP), "display_title": _cap(run.get("display_title"), TITLE_CAP),
-            "event": _cap(run.get("event"), NAME_CAP), "head_branch": _cap(run.get("head_branch"), NAME_CAP),
-            "head_sha": _cap(run.get("head_sha"), 64), "head_commit_message": _cap(head.get("message"), MESSAGE_CAP),
+            "name": cap(run.get("name"), NAME_CAP), "display_title": cap(run.get("display_title"), TITLE_CAP),
+            "event": cap(run.get("event"), NAME_CAP), "head_branch": cap(run.get("head_branch"), NAME_CAP),
+            "head_sha": cap(run.get("head_sha"), 64), "head_commit_message": cap(head.get("message"), MESSAGE_CAP),
             "run_number": run.get("run_number"), "run_attempt": int(run.get("run_attempt") or 1),
             "status": run.get("status"), "conclusion": run.get("conclusion"),
-            "actor": _cap(actor.get("login"), NAME_CAP), "created_at": _time(run.get("created_at")),
+            "actor": cap(actor.get("login"), NAME_CAP), "created_at": _time(run.get("created_at")),
             "run_started_at": _time(run.get("run_started_at")), "updated_at": _time(run.get("updated_at")),
-            "html_url": _cap(run.get("html_url"), 1024),
+            "html_url": cap(run.get("html_url"), 1024),
             "jobs_synced_attempt": stored["jobs_synced_attempt"] if stored else None,
             # A new attempt makes new artifacts: fetch them again when it matters.
             "artifacts_synced": bool(stored and stored["artifacts_synced"]
                                      and stored["run_attempt"] == int(run.get("run_attempt") or 1)),
             "fetched_at": self.now,
             "_workflow": {"repo": self.repo, "workflow_id": run.get("workflow_id"),
-                          "path": _cap(run.get("path"), 1024), "name": _cap(run.get("name"), NAME_CAP),
+                          "path": cap(run.get("path"), 1024), "name": cap(run.get("name"), NAME_CAP),
                           "state": None},
         }
 
@@ -415,10 +416,10 @@ def fetch_artifact_rows(client: GitHubClient, repo: str, run_id: int) -> list[di
     for page in client.pages(f"/repos/{repo}/actions/runs/{run_id}/artifacts", {"per_page": PER_PAGE}):
         for a in page.body["artifacts"]:
             rows.append({
-                "artifact_id": int(a["id"]), "run_id": run_id, "name": _cap(a.get("name"), NAME_CAP),
+                "artifact_id": int(a["id"]), "run_id": run_id, "name": cap(a.get("name"), NAME_CAP),
                 "size_in_bytes": a.get("size_in_bytes"), "expired": a.get("expired"),
                 "created_at": _time(a.get("created_at")), "expires_at": _time(a.get("expires_at")),
-                "archive_download_url": _cap(a.get("archive_download_url"), 1024),
+                "archive_download_url": cap(a.get("archive_download_url"), 1024),
             })
     return rows
 
@@ -474,12 +475,12 @@ def _attempt_row_from_store(stored: Mapping) -> dict:
 def _job_row(job: Mapping, run_id: int) -> dict:
     return {
         "job_id": int(job["id"]), "run_id": run_id, "run_attempt": int(job.get("run_attempt") or 1),
-        "name": _cap(job.get("name"), NAME_CAP) or "", "status": job.get("status"),
+        "name": cap(job.get("name"), NAME_CAP) or "", "status": job.get("status"),
         "conclusion": job.get("conclusion"), "created_at": _time(job.get("created_at")),
         "started_at": _time(job.get("started_at")), "completed_at": _time(job.get("completed_at")),
-        "runner_name": _cap(job.get("runner_name"), NAME_CAP),
-        "labels": json.dumps([_cap(str(x), NAME_CAP) for x in (job.get("labels") or [])][:50]),
-        "html_url": _cap(job.get("html_url"), 1024),
+        "runner_name": cap(job.get("runner_name"), NAME_CAP),
+        "labels": json.dumps([cap(str(x), NAME_CAP) for x in (job.get("labels") or [])][:50]),
+        "html_url": cap(job.get("html_url"), 1024),
     }
 
 
@@ -505,13 +506,6 @@ def _time(text: str | None) -> dt.datetime | None:
 
 def _floor_second(when: dt.datetime) -> dt.datetime:
     return when.replace(microsecond=0)
-
-
-def _cap(text: str | None, limit: int) -> str | None:
-    if text is None:
-        return None
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _one_line(text: str) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from quartz import text as _text
 from quartz.site import paths
 
 SCHEMA_VERSION = 1
@@ -34,10 +35,7 @@ def newest(*stamps) -> dt.datetime | None:
 
 def cap(text, limit: int = TITLE_CAP) -> str | None:
     """Untrusted text, cut to a size a page can hold."""
-    if text is None:
-        return None
-    text = str(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return _text.cap(text, limit)
 
 
 def first_line(text, limit: int = TITLE_CAP) -> str | None:
