@@ -18,10 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quartz import storage
+from quartz import publish, storage
 from quartz.config import Config
 from quartz.errors import QuartzError
-from quartz.publish import size_text
 
 PHASES = ("pull", "sync", "advance", "render", "push", "publish")
 
@@ -30,7 +29,7 @@ PHASES = ("pull", "sync", "advance", "render", "push", "publish")
 class CycleReport:
     cycle_id: str
     started_at: dt.datetime
-    status: str = "running"  # ok | partial | lost_race | failed
+    status: str = "running"  # ok | partial (some project failed to sync)
     phase: str = "pull"
     seconds: dict[str, float] = field(default_factory=dict)
     sync: object = None
@@ -42,30 +41,24 @@ class CycleReport:
     points: int = 0
     bytes_pulled: int = 0
     bytes_pushed: int = 0
-    message: str = ""
 
     def markdown(self) -> str:
         """The job summary a person reads in the Actions UI."""
-        lines = [f"## Quartz cycle `{self.cycle_id}` — {self.status}", ""]
-        if self.message:
-            lines += [f"> {self.message}", ""]
-        lines += ["| | |", "|---|---|"]
+        lines = [f"## Quartz cycle `{self.cycle_id}` — {self.status}", "", "| | |", "|---|---|"]
         if self.sync is not None:
             lines.append(f"| runs seen (new / updated) | {self.sync.runs_new} / {self.sync.runs_updated} |")
         if self.advance is not None:
-            lines.append(f"| stages dispatched | {getattr(self.advance, 'dispatched', 0)} |")
-            lines.append(f"| cascades started / finished | {getattr(self.advance, 'started', 0)} / "
-                         f"{getattr(self.advance, 'cascades_finished', 0)} |")
+            lines.append(f"| stages dispatched | {self.advance.dispatched} |")
+            lines.append(f"| cascades started / finished | {self.advance.started} / {self.advance.cascades_finished} |")
         lines.append(f"| GitHub requests (rate-limit points) | {self.requests} ({self.points}) |")
-        lines.append(f"| store pulled / pushed | {size_text(self.bytes_pulled)} / {size_text(self.bytes_pushed)} |")
+        lines.append(f"| store pulled / pushed | {publish.size_text(self.bytes_pulled)} / "
+                     f"{publish.size_text(self.bytes_pushed)} |")
         if self.publish is not None:
             lines.append(f"| site files uploaded / unchanged / deleted | {self.publish.uploaded} / "
                          f"{self.publish.unchanged} / {self.publish.deleted} |")
         timings = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines += ["", f"Phases: {timings}", ""]
-        for part in (self.sync, self.advance):
-            if part is not None and hasattr(part, "markdown"):
-                lines.append(part.markdown())
+        lines += [part.markdown() for part in (self.sync, self.advance) if part is not None]
         return "\n".join(lines)
 
 
@@ -94,7 +87,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
               on_phase: Callable[[str], None] | None = None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
     `render=False` skips the site (the demo renders once, after its last cycle)."""
-    from quartz import dispatch, publish, site
+    from quartz import dispatch, site
     from quartz import sync as sync_module
     from quartz.store import Store
 
@@ -124,14 +117,14 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
                 "cycle_log_finish", cycle_id=report.cycle_id, finished_at=clock(), status=report.status,
                 phase="advance", requests=report.requests, rate_points=report.points,
                 runs_seen=report.sync.runs_new + report.sync.runs_updated,
-                stages_dispatched=getattr(report.advance, "dispatched", 0),
-                cascades_finished=getattr(report.advance, "cascades_finished", 0), error=None,
+                stages_dispatched=report.advance.dispatched,
+                cascades_finished=report.advance.cascades_finished, error=None,
             )
             # Logged before rendering, so the site's freshness line counts this cycle's data.
             if render:
                 with timer.phase("render"):
                     if target:  # a runner that keeps no site/ renders only what changed since the last publish
-                        report.render_restored = publish.restore_render_manifest(site_dir, target)
+                        report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
                     report.render = site.render(config, store, site_dir, clock())
         except BaseException:
             store.close()
@@ -142,7 +135,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
             report.bytes_pushed = pulled.bytes_pushed
     if target and render:
         with timer.phase("publish"):
-            report.publish = publish.publish(site_dir, target)
+            report.publish = publish.publish(site_dir, target, client=s3)
     return report
 
 
