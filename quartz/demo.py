@@ -52,7 +52,7 @@ class DemoReport:
 
 def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14, seed: int = 7,
              end: dt.datetime | None = None, say=print) -> DemoReport:
-    from quartz import cycle, dispatch
+    from quartz import cycle
     from quartz.github import GitHubClient
     from quartz.simulator import SimulatorServer
     from quartz.store import Store
@@ -77,13 +77,13 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
         with Store.open(store_path) as store:
             store.execute("demo_mark", scope=DEMO_MARKER, now=world.now)
         while world.now <= end:
-            script.before_cycle(client)
+            script.before_cycle()
             final = world.now + STEP > end
             cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
                             render=final, clock=lambda: world.now)
             report.cycles += 1
             with Store.open(store_path) as store:
-                script.after_cycle(store, client, dispatch)
+                script.after_cycle(store, client)
             if final:
                 break
             world.advance(STEP)
@@ -112,7 +112,7 @@ class _Script:
         self.rerun_due: dict[int, dt.datetime] = {}  # failed run → when a person re-runs it
         self.release_started = False
 
-    def before_cycle(self, client) -> None:
+    def before_cycle(self) -> None:
         now = self.world.now
         rocm = self.config.projects.get("rocm")
         for label, when in self.nightlies.items():
@@ -137,7 +137,9 @@ class _Script:
                     self.world.push(project.repo, branch)
                     self.world.create_run(project.repo, workflow, branch, event="push")
 
-    def after_cycle(self, store, client, dispatch) -> None:
+    def after_cycle(self, store, client) -> None:
+        from quartz import dispatch
+
         if not self.release_started and self.world.now >= self.release_at and "release" in self.config.cascades:
             rocm_run = next((rid for rid, label in self.rocm_runs.items() if label == "A"), None)
             dispatch.start(self.config, store, client, "release", self.world.now,
