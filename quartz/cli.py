@@ -11,11 +11,13 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 
 from quartz import __version__
 from quartz.errors import QuartzError
 
-OK, FAILED, BAD_INPUT = 0, 1, 2
+FAILED, BAD_INPUT = 1, 2
+BUG_HINT = "this is a bug in Quartz: rerun with --debug (or QUARTZ_DEBUG=1) for the traceback, and report it"
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +25,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="fleet definition (default: cascades.yaml here)")
     parser.add_argument("--store", default="quartz.duckdb", metavar="PATH",
                         help="DuckDB store: a local file or s3://bucket/key (default: quartz.duckdb here)")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of a failure (also: QUARTZ_DEBUG=1)")
 
 
 def _github(parser: argparse.ArgumentParser) -> None:
@@ -162,12 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return BAD_INPUT
-    module_name, function_name = args.handler.split(":")
-    handler = getattr(importlib.import_module(module_name), function_name)
+    debug = args.debug or os.environ.get("QUARTZ_DEBUG", "") not in ("", "0")
     try:
+        module_name, function_name = args.handler.split(":")
+        handler = getattr(importlib.import_module(module_name), function_name)
         return int(handler(args) or 0)
     except QuartzError as exc:
         print(f"quartz {args.command}: {exc}", file=sys.stderr)
+        _traceback(exc, debug)
         return exc.exit_code
     except KeyboardInterrupt:
         print("quartz: interrupted", file=sys.stderr)
@@ -175,3 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return FAILED
+    except OSError as exc:  # the machine, not Quartz: a path that cannot be written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"quartz {args.command}: {where}{exc.strerror or exc}\n  hint: check the path, its permissions "
+              "and the free disk space", file=sys.stderr)
+        _traceback(exc, debug)
+        return FAILED
+    except Exception as exc:  # the one top-level handler: a person gets a line, not a traceback
+        text = " ".join(str(exc).split())[:500]
+        print(f"quartz {args.command}: unexpected {type(exc).__name__}: {text}\n  hint: {BUG_HINT}",
+              file=sys.stderr)
+        _traceback(exc, debug)
+        return FAILED
+
+
+def _traceback(exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)

@@ -1,8 +1,12 @@
-"""`quartz cycle`: the scheduled job, one pass of pull → sync → advance → render → push → publish.
+"""`quartz cycle`: the scheduled job, one pass of pull → sync → advance → push → render → publish.
 
-The store is pushed *before* the site is published: a cycle that loses the
-push race to another cycle publishes nothing, so the public site always comes
-from the store that S3 holds.
+The store is durable before anything optional runs: it is pushed right after
+advance (and, for every dispatch, before the POST), so a render or publish that
+fails costs the cycle nothing it synced. Such a cycle exits 1 naming the phase;
+it records the failure in the store (one more push) so the next render can say
+the dashboard was behind, and the next cycle renders again. A cycle that loses
+the push race publishes nothing, so the public site always comes from the store
+that S3 holds.
 """
 
 from __future__ import annotations
@@ -22,14 +26,14 @@ from quartz import publish, storage
 from quartz.config import Config
 from quartz.errors import QuartzError
 
-PHASES = ("pull", "sync", "advance", "render", "push", "publish")
+PHASES = ("pull", "sync", "advance", "push", "render", "publish")
 
 
 @dataclass
 class CycleReport:
     cycle_id: str
     started_at: dt.datetime
-    status: str = "running"  # ok | partial (some project failed to sync)
+    status: str = "running"  # ok | partial (some project failed to sync) | failed (a phase failed)
     phase: str = "pull"
     seconds: dict[str, float] = field(default_factory=dict)
     sync: object = None
@@ -41,10 +45,17 @@ class CycleReport:
     points: int = 0
     bytes_pulled: int = 0
     bytes_pushed: int = 0
+    failure: PhaseFailed | None = None  # the phase that failed after the store was made durable
+    last_rendered: dt.datetime | None = None  # data time of the newest render known good, when this one failed
 
     def markdown(self) -> str:
         """The job summary a person reads in the Actions UI."""
-        lines = [f"## Quartz cycle `{self.cycle_id}` — {self.status}", "", "| | |", "|---|---|"]
+        lines = [f"## Quartz cycle `{self.cycle_id}` — {self.status}", ""]
+        if self.failure is not None:
+            lines += [f"**{self.failure.phase} failed:** {self.failure.why}", "",
+                      "The store was pushed first, so nothing this cycle synced is lost; the next cycle "
+                      f"renders again. The site still shows {self._last_rendered_text()}.", ""]
+        lines += ["| | |", "|---|---|"]
         if self.sync is not None:
             lines.append(f"| runs seen (new / updated) | {self.sync.runs_new} / {self.sync.runs_updated} |")
         if self.advance is not None:
@@ -60,6 +71,21 @@ class CycleReport:
         lines += ["", f"Phases: {timings}", ""]
         lines += [part.markdown() for part in (self.sync, self.advance) if part is not None]
         return "\n".join(lines)
+
+    def _last_rendered_text(self) -> str:
+        if self.last_rendered is None:
+            return "whatever its last successful render left (no earlier render is known)"
+        return f"data as of {self.last_rendered:%Y-%m-%d %H:%M} UTC, its last successful render"
+
+
+class PhaseFailed(QuartzError):
+    """A phase of the cycle failed; what the store held by then was pushed."""
+
+    def __init__(self, phase: str, why: str):
+        after_push = phase in ("render", "publish")
+        kept = "the store was pushed first" if after_push else "what it had committed was pushed"
+        super().__init__(f"{phase} failed: {why} ({kept}; the next cycle tries again)")
+        self.phase, self.why = phase, why
 
 
 class _Timer:
@@ -86,57 +112,118 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
               clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True,
               on_phase: Callable[[str], None] | None = None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
-    `render=False` skips the site (the demo renders once, after its last cycle)."""
-    from quartz import dispatch, site
-    from quartz import sync as sync_module
-    from quartz.store import Store
+    `render=False` skips the site (the demo renders once, after its last cycle).
 
+    A render or publish failure does not raise: it is in `report.failure`, after the store was pushed."""
     clock = clock or (lambda: now)
     report = CycleReport(cycle_id=f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", started_at=now)
     timer = _Timer(report, on_phase)
-    before = client.stats.snapshot()
     with tempfile.TemporaryDirectory(prefix="quartz-cycle-") as scratch:
         with timer.phase("pull"):
             pulled = storage.pull(location, workdir or scratch, client=s3)
             report.bytes_pulled = pulled.bytes_pulled
-        store = Store.open(pulled.local_path)
         try:
-            client.use_store(store)
-            store.execute("cycle_log_start", cycle_id=report.cycle_id, started_at=now)
-            with timer.phase("sync"):
-                report.sync = sync_module.sync(config, store, client, clock())
-            with timer.phase("advance"):
-                report.advance = dispatch.advance(
-                    config, store, client, clock(),
-                    before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
-                )
-            used = client.stats.since(before)
-            report.requests, report.points = used.requests, used.points
-            report.status = "ok" if report.sync.ok else "partial"
-            store.execute(
-                "cycle_log_finish", cycle_id=report.cycle_id, finished_at=clock(), status=report.status,
-                phase="advance", requests=report.requests, rate_points=report.points,
-                runs_seen=report.sync.runs_new + report.sync.runs_updated,
-                stages_dispatched=report.advance.dispatched,
-                cascades_finished=report.advance.cascades_finished, error=None,
-            )
-            # Logged before rendering, so the site's freshness line counts this cycle's data.
-            if render:
-                with timer.phase("render"):
-                    if target:  # a runner that keeps no site/ renders only what changed since the last publish
-                        report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
-                    report.render = site.render(config, store, site_dir, clock())
-        except BaseException:
-            store.close()
-            raise
-        store.close()
+            _sync_and_advance(config, pulled, client, report, timer, clock, s3)
+        except storage.StoreRaceLost:
+            raise  # another cycle owns the store now: push nothing
+        except Exception as exc:  # what was committed is consistent: keep it, then say which phase failed
+            failed = PhaseFailed(report.phase, describe(exc))
+            with timer.phase("push"):
+                storage.push(pulled, client=s3)
+            raise failed from exc
         with timer.phase("push"):
             storage.push(pulled, client=s3)
-            report.bytes_pushed = pulled.bytes_pushed
-    if target and render:
-        with timer.phase("publish"):
-            report.publish = publish.publish(site_dir, target, client=s3)
+        if render:
+            _render_and_publish(config, site_dir, target, report, timer, clock, s3, pulled)
+        report.bytes_pushed = pulled.bytes_pushed
     return report
+
+
+def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3) -> None:
+    """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
+    from quartz import dispatch
+    from quartz import sync as sync_module
+    from quartz.store import Store
+
+    before = client.stats.snapshot()
+    store = Store.open(pulled.local_path)
+    try:
+        client.use_store(store)
+        store.execute("cycle_log_start", cycle_id=report.cycle_id, started_at=report.started_at)
+        with timer.phase("sync"):
+            report.sync = sync_module.sync(config, store, client, clock())
+        with timer.phase("advance"):
+            report.advance = dispatch.advance(
+                config, store, client, clock(),
+                before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
+            )
+        used = client.stats.since(before)
+        report.requests, report.points = used.requests, used.points
+        report.status = "ok" if report.sync.ok else "partial"
+        # Logged before the push, so the store in S3 and the site's freshness line count this cycle's data.
+        _log_finish(store, report, clock(), None)
+    except storage.StoreRaceLost:
+        raise
+    except Exception as exc:
+        _log_finish(store, report, clock(), f"{report.phase}: {describe(exc)}"[:2000])
+        raise
+    finally:
+        store.close()
+
+
+def _log_finish(store, report: CycleReport, finished_at: dt.datetime, error: str | None) -> None:
+    sync, advance = report.sync, report.advance
+    store.execute(
+        "cycle_log_finish", cycle_id=report.cycle_id, finished_at=finished_at,
+        status="failed" if error else report.status, phase=report.phase,
+        requests=report.requests, rate_points=report.points,
+        runs_seen=(sync.runs_new + sync.runs_updated) if sync else 0,
+        stages_dispatched=advance.dispatched if advance else 0,
+        cascades_finished=advance.cascades_finished if advance else 0, error=error,
+    )
+
+
+def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _Timer, clock, s3, pulled) -> None:
+    from quartz import site
+    from quartz.store import Store
+
+    try:
+        with timer.phase("render"):
+            if target:  # a runner that keeps no site/ renders only what changed since the last publish
+                report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
+            with Store.open(pulled.local_path, read_only=True) as store:
+                report.render = site.render(config, store, site_dir, clock())
+        if target:
+            with timer.phase("publish"):
+                report.publish = publish.publish(site_dir, target, client=s3)
+    except Exception as exc:  # any bug or outage here must not cost the cycle its sync: it is already pushed
+        report.failure = PhaseFailed(report.phase, describe(exc))
+        report.failure.__cause__ = exc  # for --debug
+        report.status = "failed"
+        _record_render_failure(pulled, report, s3)
+
+
+def _record_render_failure(pulled, report: CycleReport, s3) -> None:
+    """Say in the store that this cycle's render failed (one more push), so the next render shows it."""
+    from quartz.store import Store
+
+    try:
+        with Store.open(pulled.local_path) as store:
+            store.execute("cycle_render_failed", cycle_id=report.cycle_id,
+                          error=f"{report.failure.phase}: {report.failure.why}"[:2000])
+            report.last_rendered = store.query("cycle_last_rendered", cycle_id=report.cycle_id)[0]["finished_at"]
+        storage.push(pulled, client=s3)
+    except QuartzError as exc:  # the failure is still reported; only the note in the store is lost
+        print(f"quartz cycle: could not record the {report.failure.phase} failure in the store: {exc}",
+              file=sys.stderr)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a person: a QuartzError's own message, else the exception's type and text."""
+    if isinstance(exc, QuartzError):
+        return str(exc)
+    text = " ".join(str(exc).split())[:500]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def main(args) -> int:
@@ -164,6 +251,8 @@ def main(args) -> int:
           + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))
     if report.sync is not None:
         print(report.sync.summary())
+    if report.failure is not None:
+        raise report.failure  # the CLI prints it as one line (the traceback only with --debug)
     return 0 if report.status == "ok" else 1
 
 

@@ -79,8 +79,10 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
         while world.now <= end:
             script.before_cycle()
             final = world.now + STEP > end
-            cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
-                            render=final, clock=lambda: world.now)
+            result = cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
+                                     render=final, clock=lambda: world.now)
+            if result.failure is not None:
+                raise result.failure
             report.cycles += 1
             with Store.open(store_path) as store:
                 script.after_cycle(store, client)

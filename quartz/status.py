@@ -8,10 +8,8 @@ drive the terminal.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import tempfile
 from datetime import datetime
 
 RECENT = 20
@@ -114,22 +112,10 @@ def as_json(picture) -> str:
     return json.dumps({"schema_version": 1, **_jsonable(picture)}, indent=2, sort_keys=True)
 
 
-@contextlib.contextmanager
-def _read_only(location: str):
-    from quartz import storage
-    from quartz.store import Store
-
-    with tempfile.TemporaryDirectory(prefix="quartz-status-") as workdir:
-        pulled = storage.pull(location, workdir) if str(location).startswith("s3://") else None
-        store = Store.open(pulled.local_path if pulled else location, read_only=True)
-        try:
-            yield store
-        finally:
-            store.close()
-
-
 def main(args) -> int:
-    with _read_only(args.store) as store:
+    from quartz import storage
+
+    with storage.read_only(args.store) as store:
         picture = one(store, args.cascade_run_id) if args.cascade_run_id else recent(store)
     if args.json:
         print(as_json(picture))

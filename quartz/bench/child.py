@@ -70,6 +70,8 @@ def cycle(spec: dict) -> dict:
     peaks = PhasePeaks()
     report = run_cycle(config, spec["location"], client, spec["site_dir"], spec["target"], now, on_phase=peaks)
     peaks.close()
+    if report.failure is not None:
+        raise report.failure
     sync, advance, render, publish = report.sync, report.advance, report.render, report.publish
     return {
         "status": report.status,

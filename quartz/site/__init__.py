@@ -18,18 +18,11 @@ __all__ = ["RenderReport", "main", "render"]
 
 def main(args) -> int:
     from quartz import config as config_mod
-    from quartz.errors import BadInput
-    from quartz.store import Store
+    from quartz import storage
 
     config = config_mod.load(args.config)
-    if str(args.store).startswith("s3://"):
-        raise BadInput(f"--store {args.store}: render reads a local store file; pull it first "
-                       "(`quartz cycle` pulls, renders and publishes in one go)")
-    store = Store.open(args.store, read_only=True)
-    try:
+    with storage.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
         report = render(config, store, args.out, dt.datetime.now(dt.UTC))
-    finally:
-        store.close()
     print(f"rendered {report.pages} pages and {report.api_files} API files into {args.out}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed "
           f"({report.bytes / 1e6:.1f} MB)", file=sys.stdout)

@@ -76,6 +76,11 @@ def size(n) -> str:
     return str(n)
 
 
+def worst_first(items, attribute: str) -> list:
+    """Sort ascending by `attribute`, items without a value last (a project with no runs yet has none)."""
+    return sorted(items, key=lambda item: (item[attribute] is None, item[attribute] or 0))
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
@@ -85,7 +90,8 @@ def make_env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(duration=duration, ago=ago, when=when, hhmm=hhmm, size=size, script_json=script_json,
-                       slug=paths.slug, release_page=paths.release_page)
+                       slug=paths.slug, release_page=paths.release_page,
+                       worst_first=worst_first)
     env.globals.update(state=status.state, dag_layout=dag.layout, branch_charts=charts.branch_charts,
                        trend_charts=charts.trend_charts)
     return env

@@ -99,7 +99,7 @@ def all_cells(categories: list[dict]):
                 yield project, c
 
 
-def freshness(config, cycle: dict | None, now: dt.datetime) -> dict:
+def freshness(config, cycle: dict | None, now: dt.datetime, renders: list[dict] = ()) -> dict:
     as_of = cycle["finished_at"] if cycle else now
     age = seconds_between(as_of, now) or 0
     stale_after = 3 * config.settings.schedule_interval_s
@@ -110,7 +110,28 @@ def freshness(config, cycle: dict | None, now: dt.datetime) -> dict:
         "stale_after_s": stale_after,
         "stale": age > stale_after,
         "cycle_status": cycle["status"] if cycle else None,
+        "render_failures": render_failures(renders),
     }
+
+
+def render_failures(renders: list[dict]) -> dict | None:
+    """The renders that failed just before this one (newest first), or None when the last one did not.
+
+    A cycle renders after it pushes, so this render's own cycle (the newest row, not marked) is skipped.
+    """
+    rows = list(renders)
+    if rows and rows[0]["render_status"] != "failed":
+        rows = rows[1:]
+    failed = []
+    for row in rows:
+        if row["render_status"] != "failed":
+            break
+        failed.append(row)
+    if not failed:
+        return None
+    good = rows[len(failed)]["finished_at"] if len(rows) > len(failed) else None
+    return {"count": len(failed), "newest_at": iso(failed[0]["finished_at"]),
+            "newest_error": failed[0]["render_error"], "last_good_data_at": iso(good) if good else None}
 
 
 def attention(cascade_items: list[dict]) -> list[dict]:
@@ -124,7 +145,7 @@ def attention(cascade_items: list[dict]) -> list[dict]:
     return running + failing
 
 
-def health_doc(config, categories, cascade_items, cycle, now) -> dict:
+def health_doc(config, categories, cascade_items, cycle, now, renders: list[dict] = ()) -> dict:
     counts: dict[str, int] = defaultdict(int)
     for _, c in all_cells(categories):
         counts[c["state"]] += 1
@@ -133,7 +154,7 @@ def health_doc(config, categories, cascade_items, cycle, now) -> dict:
     return doc(
         "health", now, now,
         title=config.settings.title,
-        freshness=freshness(config, cycle, now),
+        freshness=freshness(config, cycle, now, renders),
         summary=dict(sorted(counts.items())),
         releases=[{"name": r, "html": paths.release_page(r), "api": paths.api_release(r)[len(paths.API) + 1:]}
                   for r in config.releases],

@@ -132,7 +132,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
     cycle = store.query_one("site_cycle_latest")
-    health_doc = health.health_doc(config, categories, item_list, cycle, now)
+    health_doc = health.health_doc(config, categories, item_list, cycle, now,
+                                   renders=store.query("site_cycle_renders"))
 
     _health_pages(site, health_doc, categories)
     _project_pages(site, config, store, categories, sitemap, now)
