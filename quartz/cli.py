@@ -136,7 +136,7 @@ command("retry", "dispatch a new attempt of one stage", "quartz.dispatch:retry_m
 command("status", "show cascade runs and why each stage is where it is", "quartz.status:main", _status_args)
 command("render", "render the HTML dashboard and JSON API from the store", "quartz.site:main", _site)
 command("publish", "upload the rendered site to S3 or a directory", "quartz.publish:main", _site, _target)
-command("cycle", "pull store, sync, advance, render, publish, push store", "quartz.cycle:main", _cycle_args)
+command("cycle", "pull store, sync, advance, push store, render, publish", "quartz.cycle:main", _cycle_args)
 command("demo", "run Quartz on the bundled simulator and leave a site in site/", "quartz.demo:main", _demo_args)
 command("serve", "serve the rendered site on localhost", "quartz.serve:main", _serve_args)
 command("bench", "measure sync, advance, render and the store at fleet scale", "quartz.bench:main", _bench_args)

@@ -11,7 +11,7 @@ What it does, all on this machine (the simulator over HTTP, moto's S3 server, Du
    reads the same sample;
 3. writes the full history straight into the store (bulk.py, the rows sync
    writes) and puts it in S3;
-4. runs three real cycles (pull → sync → advance → render → push → publish),
+4. runs three real cycles (pull → sync → advance → push → render → publish),
    each in a process of its own so its peak memory is its own, each rendering
    into an empty site directory as the scheduled workflow does (from the second
    on, the render starts from the published render manifest): the first after

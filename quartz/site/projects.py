@@ -48,8 +48,9 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
     columns: dict[tuple, None] = {}
     cells: dict[tuple, dict] = {}
     for r in rows:  # commit by commit, runs oldest first: later runs overwrite earlier ones
-        c = commits.setdefault(r["head_sha"], {
-            "sha": r["head_sha"], "short": short_sha(r["head_sha"]), "message": first_line(r["head_commit_message"]),
+        sha = r["head_sha"] or ""  # GitHub always names one; a report or an old row may not
+        c = commits.setdefault(sha, {
+            "sha": sha, "short": short_sha(sha) or "–", "message": first_line(r["head_commit_message"]),
             "seen_at": iso(r["commit_seen"]), "runs": {}})
         c["runs"][r["run_id"]] = {"run_id": r["run_id"], "workflow": r["workflow_path"],
                                   "state": status.run_state(r["run_status"], r["run_conclusion"]),
@@ -58,7 +59,7 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
             continue
         key = ((r["workflow_path"] or "") if multi else "", cap(r["job_name"], 120))
         columns.setdefault(key)
-        cells[(r["head_sha"], key)] = {
+        cells[(sha, key)] = {
             "state": status.run_state(r["job_status"], r["job_conclusion"]),
             "duration_s": int(r["job_seconds"]) if r["job_seconds"] is not None else None,
             "run_id": r["run_id"], "html": sitemap.build_html(r["run_id"]), "html_url": r["job_url"]}
