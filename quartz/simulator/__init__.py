@@ -43,7 +43,10 @@ SimulatorServer (server.py): SimulatorServer(world, token="sim-token", rate_limi
     .../attempts/{n}/jobs (jobs that ran in attempt n), actions/jobs/{id}, .../artifacts,
     POST .../dispatches (204, or 200 {workflow_run_id, run_url, html_url} with return_run_details),
     POST /repos/{o}/{r}/dispatches, POST statuses/{sha}, GET commits/{ref}/statuses,
-    POST runs/{id}/rerun, rerun-failed-jobs, cancel.
+    POST runs/{id}/rerun, rerun-failed-jobs, cancel;
+    GET actions/artifacts/{id}/zip and actions/jobs/{id}/logs: 302 to a one-minute /_downloads/ URL that
+    refuses the token and costs no point (downloads.py: contents from world.artifact_content /
+    world.job_logs, else JUnit reports for `test-reports*` artifacts and logs ending in a failure line).
     Listing: newest first, per_page <= 100 (default 30), Link rel=next/last/prev/first. With any of
     actor/branch/check_suite_id/created/event/head_sha/status, at most 1,000 results are reachable and
     total_count is capped at 1,000 (pages beyond are empty): split `created` windows. Unfiltered

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from . import downloads
 from .query import Page, list_runs, paginate
 from .shapes import Shapes
-from .world import SimulatorError, World
+from .world import ARTIFACT_RETENTION_S, SimulatorError, World
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Api:
     def __init__(self, world: World, shapes: Shapes):
         self.world = world
         self.shapes = shapes
+        self.downloads = downloads.Downloads(world)
 
     def resolve(self, method: str, path: str) -> tuple[Callable[[Request], Response], dict[str, str]] | None:
         """The handler for a request, or None (404); raises 404 for a known path with another method."""
@@ -198,6 +200,26 @@ class Api:
         if run.workflow.repo is not repo or run.created > self.world.now_ts:
             raise SimulatorError(404, "Not Found")
         return Response(200, self.shapes.job(run, job))
+
+    @route("GET", _REPO + r"/actions/artifacts/(?P<artifact_id>\d+)/zip")
+    def download_artifact(self, req: Request) -> Response:
+        run, art, attempt = downloads.find_artifact(self.world, int(req.params["artifact_id"]))
+        if run.workflow.repo is not self._repo(req):
+            raise SimulatorError(404, "Not Found")
+        if self.world.artifact_expired(art):
+            raise SimulatorError(410, "Artifact has expired")
+        data = downloads.artifact_zip(self.world, run, art, attempt)
+        return Response(302, headers={"Location": self.downloads.sign(data, "application/zip")})
+
+    @route("GET", _REPO + r"/actions/jobs/(?P<job_id>\d+)/logs")
+    def download_job_log(self, req: Request) -> Response:
+        run, job = self.world.find_job(int(req.params["job_id"]))
+        if run.workflow.repo is not self._repo(req) or self.world.job_status(job) != "completed":
+            raise SimulatorError(404, "Not Found")
+        if self.world.now_ts >= job.end + ARTIFACT_RETENTION_S:
+            raise SimulatorError(410, "Gone")
+        text = downloads.job_log(self.world, run, job, int(req.params["job_id"]))
+        return Response(302, headers={"Location": self.downloads.sign(text.encode(), "text/plain")})
 
     @route("GET", _REPO + r"/actions/runs/(?P<run_id>\d+)/artifacts")
     def list_artifacts(self, req: Request) -> Response:

@@ -196,6 +196,9 @@ class _Handler(BaseHTTPRequestHandler):
             path = path[len(sim.prefix):] or "/"
         if len(path) > 1:
             path = path.rstrip("/")
+        if path.startswith("/_downloads/"):
+            self._download(method, full, path)
+            return
         if not sim.authorised(self.headers.get("Authorization")):
             self._answer(method, full, Response(401, _error_body(401, "Bad credentials")), cost=0)
             return
@@ -231,6 +234,21 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "hang":
             sim._stopping.wait(fault.seconds)
         self._answer(method, full, resp, cost=cost, etag=method == "GET")
+
+    def _download(self, method: str, full: str, path: str) -> None:
+        """A pre-signed download URL (see downloads.py): no token wanted, none accepted, no point charged."""
+        assert self.sim.api is not None
+        link = self.sim.api.downloads.fetch(path[len("/_downloads/"):])
+        status = 404 if link is None or method != "GET" else 200
+        if self.headers.get("Authorization"):
+            status = 400  # as S3: a pre-signed URL with an Authorization header is refused
+        data = link.data if status == 200 else b"<Error><Code>AccessDenied</Code></Error>"
+        self._record(method, full, status, 0)
+        self.send_response(status)
+        self.send_header("Content-Type", link.content_type if status == 200 else "application/xml")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

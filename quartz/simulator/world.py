@@ -71,6 +71,8 @@ class World:
         self.runs: dict[int, Run] = {}
         self._workflows: dict[int, Workflow] = {}
         self._artifacts: dict[int, list[Artifact]] = {}  # run id -> explicit artifacts
+        self.artifact_content: dict[int, bytes] = {}  # artifact id -> zip bytes a test chose (downloads.py)
+        self.job_logs: dict[int, str] = {}  # job id -> log text a test chose (downloads.py)
         self._statuses: dict[tuple[int, str], list[Status]] = {}
         self._next_seq = 1
         self._next_repo_id = 700_000_001
