@@ -41,8 +41,8 @@ def test_render_command_writes_the_site_and_reports_counts(fixture_store, tmp_pa
 def test_render_command_rejects_bad_input_with_exit_code_2(fixture_store, tmp_path, capsys):
     config_file, store = fixture_store
     assert main(["render", "--config", str(tmp_path / "missing.yaml"), "--store", str(store)]) == 2
-    assert main(["render", "--config", str(config_file), "--store", "s3://bucket/quartz.duckdb"]) == 2
-    assert "pull it first" in capsys.readouterr().err
+    assert main(["render", "--config", str(config_file), "--store", "s3://bucket-without-key"]) == 2
+    assert "must be s3://bucket/key" in capsys.readouterr().err
     assert main(["render", "--config", str(config_file), "--store", str(tmp_path / "none.duckdb")]) == 1
 
 

@@ -279,6 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = b"" if resp.body is None else json.dumps(resp.body, separators=(",", ":")).encode()
         status = resp.status
         headers = dict(resp.headers)
+        if headers.get("Location", "").startswith("/"):  # GitHub's redirects are absolute URLs
+            headers["Location"] = f"http://127.0.0.1:{sim.port}{headers['Location']}"
         if resp.page is not None:
             link = self._link(full, resp.page)
             if link:
