@@ -125,22 +125,24 @@ def _ingest_args(p):
     _github(p)
 
 
-command("validate", "check cascades.yaml and report every problem", "quartz.validate:main", _validate_args)
-command("schema", "write the JSON Schema of cascades.yaml", "quartz.validate:schema_main", _schema_args)
-command("sync", "bring GitHub Actions runs into the store", "quartz.sync:main", _sync_args)
+command("validate", "check cascades.yaml and report every problem", "quartz.config.validate:main", _validate_args)
+command("schema", "write the JSON Schema of cascades.yaml", "quartz.config.validate:schema_main", _schema_args)
+command("sync", "bring GitHub Actions runs into the store", "quartz.sync.runs:main", _sync_args)
 command("advance", "move cascades forward: dispatch ready stages, time out stuck ones",
-        "quartz.dispatch:advance_main", _github)
-command("start", "start a cascade run by hand", "quartz.dispatch:start_main", _start_args)
-command("cancel", "cancel a cascade run", "quartz.dispatch:cancel_main", _cancel_args)
-command("retry", "dispatch a new attempt of one stage", "quartz.dispatch:retry_main", _retry_args)
-command("status", "show cascade runs and why each stage is where it is", "quartz.status:main", _status_args)
-command("render", "render the HTML dashboard and JSON API from the store", "quartz.site:main", _site)
+        "quartz.cascades.commands:advance_main", _github)
+command("start", "start a cascade run by hand", "quartz.cascades.commands:start_main", _start_args)
+command("cancel", "cancel a cascade run", "quartz.cascades.commands:cancel_main", _cancel_args)
+command("retry", "dispatch a new attempt of one stage", "quartz.cascades.commands:retry_main", _retry_args)
+command("status", "show cascade runs and why each stage is where it is", "quartz.cascades.status:main", _status_args)
+command("render", "render the HTML dashboard and JSON API from the store", "quartz.site.render:main", _site)
 command("publish", "upload the rendered site to S3 or a directory", "quartz.publish:main", _site, _target)
 command("cycle", "pull store, sync, advance, push store, render, publish", "quartz.cycle:main", _cycle_args)
-command("demo", "run Quartz on the bundled simulator and leave a site in site/", "quartz.demo:main", _demo_args)
-command("serve", "serve the rendered site on localhost", "quartz.serve:main", _serve_args)
-command("bench", "measure sync, advance, render and the store at fleet scale", "quartz.bench:main", _bench_args)
-command("ingest", "record a run reported by TheRock's notify_quartz action", "quartz.ingest:main", _ingest_args)
+command("demo", "run Quartz on the bundled simulator and leave a site in site/", "quartz.devtools.demo:main",
+        _demo_args)
+command("serve", "serve the rendered site on localhost", "quartz.devtools.serve:main", _serve_args)
+command("bench", "measure sync, advance, render and the store at fleet scale", "quartz.devtools.bench:main",
+        _bench_args)
+command("ingest", "record a run reported by TheRock's notify_quartz action", "quartz.rocm.ingest:main", _ingest_args)
 
 
 def build_parser() -> argparse.ArgumentParser:

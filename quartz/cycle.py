@@ -22,9 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quartz import publish, storage
+from quartz import publish
 from quartz.config import Config
 from quartz.errors import QuartzError
+from quartz.store import remote as storage
 
 PHASES = ("pull", "sync", "advance", "push", "render", "publish")
 
@@ -141,15 +142,15 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
 
 def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3) -> None:
     """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
-    from quartz import dispatch
-    from quartz import sync as sync_module
-    from quartz.store import Store
+    from quartz.cascades import advance as dispatch
+    from quartz.store.db import Store
+    from quartz.sync import runs as sync_module
 
     before = client.stats.snapshot()
     store = Store.open(pulled.local_path)
     try:
         client.use_store(store)
-        store.execute("cycle_log_start", cycle_id=report.cycle_id, started_at=report.started_at)
+        store.execute("cycle/log_start", cycle_id=report.cycle_id, started_at=report.started_at)
         with timer.phase("sync"):
             report.sync = sync_module.sync(config, store, client, clock())
         with timer.phase("advance"):
@@ -174,7 +175,7 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
 def _log_finish(store, report: CycleReport, finished_at: dt.datetime, error: str | None) -> None:
     sync, advance = report.sync, report.advance
     store.execute(
-        "cycle_log_finish", cycle_id=report.cycle_id, finished_at=finished_at,
+        "cycle/log_finish", cycle_id=report.cycle_id, finished_at=finished_at,
         status="failed" if error else report.status, phase=report.phase,
         requests=report.requests, rate_points=report.points,
         runs_seen=(sync.runs_new + sync.runs_updated) if sync else 0,
@@ -184,15 +185,15 @@ def _log_finish(store, report: CycleReport, finished_at: dt.datetime, error: str
 
 
 def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _Timer, clock, s3, pulled) -> None:
-    from quartz import site
-    from quartz.store import Store
+    from quartz.site.render import render
+    from quartz.store.db import Store
 
     try:
         with timer.phase("render"):
             if target:  # a runner that keeps no site/ renders only what changed since the last publish
                 report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
             with Store.open(pulled.local_path, read_only=True) as store:
-                report.render = site.render(config, store, site_dir, clock())
+                report.render = render(config, store, site_dir, clock())
         if target:
             with timer.phase("publish"):
                 report.publish = publish.publish(site_dir, target, client=s3)
@@ -205,13 +206,13 @@ def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _T
 
 def _record_render_failure(pulled, report: CycleReport, s3) -> None:
     """Say in the store that this cycle's render failed (one more push), so the next render shows it."""
-    from quartz.store import Store
+    from quartz.store.db import Store
 
     try:
         with Store.open(pulled.local_path) as store:
-            store.execute("cycle_render_failed", cycle_id=report.cycle_id,
+            store.execute("cycle/render_failed", cycle_id=report.cycle_id,
                           error=f"{report.failure.phase}: {report.failure.why}"[:2000])
-            report.last_rendered = store.query("cycle_last_rendered", cycle_id=report.cycle_id)[0]["finished_at"]
+            report.last_rendered = store.query("cycle/last_rendered", cycle_id=report.cycle_id)[0]["finished_at"]
         storage.push(pulled, client=s3)
     except QuartzError as exc:  # the failure is still reported; only the note in the store is lost
         print(f"quartz cycle: could not record the {report.failure.phase} failure in the store: {exc}",
@@ -228,7 +229,7 @@ def describe(exc: BaseException) -> str:
 
 def main(args) -> int:
     from quartz import config as config_module
-    from quartz.github import client_from_args
+    from quartz.github.client import client_from_args
 
     config = config_module.load(args.config)
     client = client_from_args(args)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quartz.errors import BadInput, QuartzError
-from quartz.storage import error_code
+from quartz.store.remote import S3_ERRORS, error_code
 
 MANIFEST = ".quartz-publish.json"
 MANIFEST_VERSION = 1
@@ -126,13 +126,12 @@ def restore_render_manifest(site_dir: str | Path, target: str, *, client=None) -
         import boto3
 
         client = boto3.client("s3")
-    from botocore.exceptions import BotoCoreError, ClientError
     try:
         entry = _read_s3_manifest(client, bucket, prefix + MANIFEST).get(RENDER_MANIFEST)
         if not entry:
             return False
         raw = client.get_object(Bucket=bucket, Key=prefix + RENDER_MANIFEST)["Body"].read()
-    except (BotoCoreError, ClientError) as exc:
+    except S3_ERRORS as exc:
         if error_code(exc) in ("NoSuchKey", "404"):
             return False
         raise _s3_error(target, bucket, exc) from None
@@ -214,7 +213,6 @@ def _publish_s3(site: Path, files: list[str], target: str, client) -> PublishRep
         import boto3  # imported here so directory targets never pay for it
 
         client = boto3.client("s3")
-    from botocore.exceptions import BotoCoreError, ClientError
     report = PublishReport(target=target)
     try:
         listed = _list_etags(client, bucket, prefix)
@@ -258,7 +256,7 @@ def _publish_s3(site: Path, files: list[str], target: str, client) -> PublishRep
             body = json.dumps({"schema_version": MANIFEST_VERSION, "files": entries}, sort_keys=True).encode()
             client.put_object(Bucket=bucket, Key=prefix + MANIFEST, Body=body,
                               ContentType="application/json", CacheControl="no-cache")
-    except (BotoCoreError, ClientError) as exc:
+    except S3_ERRORS as exc:
         raise _s3_error(target, bucket, exc) from None
     return report
 
@@ -286,7 +284,7 @@ def _list_etags(client, bucket: str, prefix: str) -> dict[str, str]:
 def _read_s3_manifest(client, bucket: str, key: str) -> dict[str, list[str]]:
     try:
         raw = client.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:
+    except S3_ERRORS as exc:
         if error_code(exc) in ("NoSuchKey", "404"):
             return {}
         raise

@@ -13,7 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "site"
@@ -22,7 +21,7 @@ _PLOTLY = re.compile(rb"plotly-[0-9a-f]{12}\.min\.js")
 
 
 def render_golden(directory: Path) -> Path:
-    from site_helpers import render_site
+    from tests.helpers.site import render_site
 
     _, store, out, _ = render_site(directory, runs_per_branch=2, jobs_per_run=3)
     store.close()

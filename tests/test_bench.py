@@ -7,13 +7,14 @@ import math
 
 import pytest
 
-from quartz import cli, sync
-from quartz.bench import bulk, fleet, sample_projects
-from quartz.bench.fleet import Sizes
+from quartz import cli
+from quartz.devtools.bench import bulk, fleet, sample_projects
+from quartz.devtools.bench.fleet import Sizes
+from quartz.devtools.simulator import SimulatorServer
 from quartz.errors import BadInput
-from quartz.github import GitHubClient
-from quartz.simulator import SimulatorServer
-from quartz.store import Store
+from quartz.github.client import GitHubClient
+from quartz.store.db import Store
+from quartz.sync import runs as sync
 
 QUICK = Sizes.quick()
 

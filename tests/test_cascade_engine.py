@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quartz import cascade as engine
-from quartz.cascade import CascadeRunState, IntentView, RunView, Snapshot, StageState
+from quartz.cascades import engine
+from quartz.cascades.engine import CascadeRunState, IntentView, RunView, Snapshot, StageState
 from quartz.config import loads
 from quartz.errors import BadInput
 

@@ -93,7 +93,7 @@ def test_newer_store_fails_with_exit_1_and_a_message(tmp_path):
 
     import duckdb
 
-    from quartz.store import Store
+    from quartz.store.db import Store
 
     path = tmp_path / "q.duckdb"
     Store.open(path).close()

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from quartz import config as config_module
-from quartz import cycle, simworld, storage
-from quartz.github import GitHubClient
-from quartz.simulator import SimulatorServer
-from quartz.store import Store
-
-pytest_plugins = ["storage_helpers"]
+from quartz import cycle
+from quartz.devtools import simworld
+from quartz.devtools.simulator import SimulatorServer
+from quartz.github.client import GitHubClient
+from quartz.store import remote as storage
+from quartz.store.db import Store
 
 T0 = dt.datetime(2026, 11, 20, 0, 0, tzinfo=dt.UTC)
 TOKEN = "sim-token-cycle"

@@ -14,15 +14,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from site_helpers import validate_json_files
 
 from quartz import config as config_module
-from quartz import cycle, simworld, storage
-from quartz.github import GitHubClient
-from quartz.simulator import SimulatorServer
-from quartz.store import Store
-
-pytest_plugins = ["storage_helpers"]
+from quartz import cycle
+from quartz.devtools import simworld
+from quartz.devtools.simulator import SimulatorServer
+from quartz.github.client import GitHubClient
+from quartz.store import remote as storage
+from quartz.store.db import Store
+from tests.helpers.site import validate_json_files
 
 # The `quartz` subprocesses run on the real clock, so the simulated world ends now.
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)

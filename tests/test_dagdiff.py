@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from quartz import config, dagdiff
+from quartz import config
+from quartz.config import dagdiff
 
 REPO = Path(__file__).resolve().parent.parent
 BASE = (REPO / "cascades.yaml").read_text(encoding="utf-8")

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from quartz import config as config_module
-from quartz import demo
+from quartz.devtools import demo
 from quartz.errors import BadInput
-from quartz.store import Store
+from quartz.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 END = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from cascade_helpers import FLEET, TOKEN, start_fleet, started_cascade
 
 from quartz import cli
+from tests.helpers.cascades import FLEET, TOKEN, start_fleet, started_cascade
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +133,7 @@ def test_cancel_and_retry_from_the_command_line(fleet, capsys):
 
 
 def test_status_output_keeps_untrusted_text_inert():
-    from quartz.status import format_one
+    from quartz.cascades.status import format_one
 
     picture = {"cascade_run": {"cascade_run_id": "c", "cascade": "n", "status": "running", "trigger_kind": "auto",
                                "trigger_run_id": None, "created_at": None, "finished_at": None, "params": None},

@@ -6,10 +6,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from cascade_helpers import STEP, start_fleet, started_cascade
 
-from quartz import cascade as engine
-from quartz import cascade_store, dispatch
+from quartz.cascades import admin, engine
+from quartz.cascades import advance as dispatch
+from quartz.cascades import state as cascade_store
+from tests.helpers.cascades import STEP, start_fleet, started_cascade
 
 
 def start_only(fleet):
@@ -115,7 +116,7 @@ def test_retry_dispatches_a_new_attempt_with_a_new_correlation_id(failing_fleet)
     fleet = failing_fleet
     cid = started_cascade(fleet)
     assert fleet.run_until_done(cid) == "failure"
-    assert dispatch.retry(fleet.config, fleet.store, cid, "triton", fleet.world.now) == 2
+    assert admin.retry(fleet.config, fleet.store, cid, "triton", fleet.world.now) == 2
     assert fleet.cascade_status(cid) == "running"
     fleet.advance()
     runs = fleet.downstream_runs("triton")
@@ -157,7 +158,7 @@ def test_an_advance_started_while_another_holds_an_unsent_intent_sends_nothing(f
 
     def meanwhile(intent):
         # A second advance runs on its own connection between the first one's intent and its POST.
-        from quartz.store import Store
+        from quartz.store.db import Store
 
         with Store.open(fleet.path) as other:
             other_reports.append(dispatch.advance(fleet.config, other, fleet.client(other), fleet.world.now))
@@ -200,7 +201,7 @@ def test_a_stale_dispatch_loses_the_compare_and_set(fleet):
 def test_two_advances_in_threads_dispatch_each_stage_once(fleet):
     import threading
 
-    from quartz.store import Store
+    from quartz.store.db import Store
 
     cid = started_cascade(fleet)
     for _ in range(12):
@@ -301,14 +302,13 @@ def test_a_refused_dispatch_fails_the_stage_with_githubs_message(fleet):
 
 
 def test_one_cascade_run_per_upstream_run_and_no_history(tmp_path):
-    from cascade_helpers import build_world
+    from tests.helpers.cascades import build_world
 
     world = build_world()
     # A day of ROCm history that completed before Quartz ever saw the cascade.
     world.generate_history("ROCm/rockrel", "multi_arch_release.yml", 1, 6, end=world.now - timedelta(hours=2))
-    from cascade_helpers import TOKEN, Fleet
-
-    from quartz.simulator import SimulatorServer
+    from quartz.devtools.simulator import SimulatorServer
+    from tests.helpers.cascades import TOKEN, Fleet
 
     server = SimulatorServer(world, token=TOKEN).start()
     try:
@@ -331,7 +331,7 @@ def test_cancel_stops_dispatching_and_cancels_running_runs(fleet):
     fleet.world.advance(timedelta(minutes=3))
     fleet.cycle()
     assert fleet.stages(cid)["pytorch"]["status"] == "running"
-    stages, runs = dispatch.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)
+    stages, runs = admin.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)
     assert (stages, runs) == (5, 1)
     assert fleet.downstream_runs("pytorch")[0].conclusion == "cancelled"
     assert fleet.cascade_status(cid) == "cancelled"
@@ -350,11 +350,11 @@ def test_retry_and_cancel_refuse_bad_requests(fleet):
 
     cid = started_cascade(fleet)
     with pytest.raises(BadInput, match="no cascade run 'nightly-x'"):
-        dispatch.retry(fleet.config, fleet.store, "nightly-x", "pytorch", fleet.world.now)
+        admin.retry(fleet.config, fleet.store, "nightly-x", "pytorch", fleet.world.now)
     with pytest.raises(BadInput, match="has no stage 'torch'"):
-        dispatch.retry(fleet.config, fleet.store, cid, "torch", fleet.world.now)
+        admin.retry(fleet.config, fleet.store, cid, "torch", fleet.world.now)
     with pytest.raises(BadInput, match="stage pytorch is dispatched; wait"):
-        dispatch.retry(fleet.config, fleet.store, cid, "pytorch", fleet.world.now)
-    dispatch.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)
+        admin.retry(fleet.config, fleet.store, cid, "pytorch", fleet.world.now)
+    admin.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)
     with pytest.raises(BadInput, match="already finished"):
-        dispatch.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)
+        admin.cancel(fleet.config, fleet.store, fleet.client(), cid, fleet.world.now)

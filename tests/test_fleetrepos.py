@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from quartz import config
-from quartz.fleetrepos import token_repos
+from quartz.github.fleetrepos import token_repos
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def test_token_covers_stage_and_trigger_repos_of_the_owner_only():
 
 def test_module_prints_a_github_output_line(tmp_path):
     env = {**os.environ, "OWNER": "nobody", "THIS_REPO": "quartz"}
-    result = subprocess.run([sys.executable, "-m", "quartz.fleetrepos"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "quartz.github.fleetrepos"], capture_output=True, text=True,
                             cwd=REPO_ROOT, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "repos=quartz\n"

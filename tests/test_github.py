@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 from github import GithubException
-from sync_helpers import TOKEN, Sleeps, fleet_world, make_client
 
-from quartz.github import GitHubClient, GitHubError, NotFound, RateLimited, client_from_args
-from quartz.simulator import SimulatorServer
-from quartz.store import Store
+from quartz.devtools.simulator import SimulatorServer
+from quartz.github.client import GitHubClient, GitHubError, NotFound, RateLimited, client_from_args
+from quartz.store.db import Store
+from tests.helpers.sync import TOKEN, Sleeps, fleet_world, make_client
 
 RUNS = "/repos/ROCm/vllm/actions/workflows/rocm-test.yml/runs"
 

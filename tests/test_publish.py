@@ -12,8 +12,6 @@ from quartz import publish as publish_module
 from quartz.errors import BadInput, QuartzError
 from quartz.publish import IMMUTABLE_CACHE, MANIFEST, SHORT_CACHE, publish
 
-pytest_plugins = ["storage_helpers"]  # the moto_server and s3 fixtures
-
 SITE = {
     "index.html": "<!doctype html><title>Quartz</title>",
     "projects/rocm.html": "<p>rocm</p>",

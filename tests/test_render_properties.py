@@ -26,13 +26,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
-from site_helpers import validate_json_files
 
 from quartz import config as config_module
-from quartz import ingest, sync
-from quartz.github import GitHubClient
-from quartz.site import render
-from quartz.store import Store
+from quartz.github.client import GitHubClient
+from quartz.rocm import ingest
+from quartz.site.render import render
+from quartz.store.db import Store
+from quartz.sync import runs as sync
+from tests.helpers.site import validate_json_files
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 REPO = Path(__file__).resolve().parent.parent

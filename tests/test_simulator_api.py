@@ -8,7 +8,7 @@ import pytest
 import requests
 from github import Auth, BadCredentialsException, Github, GithubException, RateLimitExceededException
 
-from quartz.simulator import JobSpec, SimulatorServer, World
+from quartz.devtools.simulator import JobSpec, SimulatorServer, World
 
 TOKEN = "sim-token-test"
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -445,7 +445,7 @@ def test_module_entry_point_serves_the_sample_world():
     import subprocess
     import sys
 
-    proc = subprocess.Popen([sys.executable, "-m", "quartz.simulator", "--seed", "4", "--token", "t-entry"],
+    proc = subprocess.Popen([sys.executable, "-m", "quartz.devtools.simulator", "--seed", "4", "--token", "t-entry"],
                             stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

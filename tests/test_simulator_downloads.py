@@ -9,7 +9,7 @@ import zipfile
 import pytest
 import requests
 
-from quartz.simulator import JobSpec, SimulatorServer, World
+from quartz.devtools.simulator import JobSpec, SimulatorServer, World
 
 TOKEN = "sim-token-downloads"
 AUTH = {"Authorization": f"token {TOKEN}"}

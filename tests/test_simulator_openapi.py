@@ -14,9 +14,9 @@ import pytest
 import requests
 from jsonschema import Draft4Validator
 
-from quartz.simulator import SimulatorServer
-from quartz.simulator.routes import _ROUTES
-from quartz.simulator.sample import sample_world
+from quartz.devtools.simulator import SimulatorServer
+from quartz.devtools.simulator.routes import _ROUTES
+from quartz.devtools.simulator.sample import sample_world
 
 DESCRIPTION = Path(__file__).resolve().parents[1] / ".ci/node_modules/@octokit/openapi/generated/api.github.com.json"
 TOKEN = "openapi-token"
@@ -74,7 +74,7 @@ def cases(world, failed) -> list[tuple[str, str, str, str, dict | None, int]]:
     run_id = failed.id
     queued = max(world.repo("ROCm/pytorch").runs, key=lambda r: r.id)
     job_id = world.all_jobs(failed)[0]
-    from quartz.simulator.outcomes import job_id as make_job_id
+    from quartz.devtools.simulator.outcomes import job_id as make_job_id
     jid = make_job_id(failed, job_id.attempt, job_id.index)
     sha = world.repo("ROCm/pytorch").branches["main"]
     artifact_id = world.artifacts(failed)[-1].id

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from quartz.simulator import JobSpec, SimulatorError, World
-from quartz.simulator.query import parse_created
+from quartz.devtools.simulator import JobSpec, SimulatorError, World
+from quartz.devtools.simulator.query import parse_created
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

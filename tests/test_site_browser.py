@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-from site_helpers import CHROMIUM, CHROMIUM_ARGS, render_site, serve
+
+from tests.helpers.site import CHROMIUM, CHROMIUM_ARGS, render_site, serve
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")

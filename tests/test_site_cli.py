@@ -11,10 +11,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from site_helpers import make_store
 
 from quartz.cli import main
-from quartz.serve import make_server
+from quartz.devtools.serve import make_server
+from tests.helpers.site import make_store
 
 REPO = Path(__file__).resolve().parents[1]
 

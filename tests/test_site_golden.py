@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 
-from refresh_golden import GOLDEN, refresh, render_golden, snapshot
+from tests.refresh_golden import GOLDEN, refresh, render_golden, snapshot
 
 
 def test_rendered_site_matches_the_golden_copy(tmp_path):

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 import pytest
-from site_helpers import NOW, make_store, render_site, validate_json_files
 
-from quartz.site import paths, render
+from quartz.site import paths
+from quartz.site.render import render
 from quartz.site.writer import DuplicateOutput, Writer
+from tests.helpers.site import NOW, make_store, render_site, validate_json_files
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from statusjson_helpers import Reporter, small_doc
 
-from quartz import config, ingest, statusjson
-from quartz.store import Store
+from quartz import config
+from quartz.rocm import ingest, statusjson
+from quartz.store.db import Store
+from tests.helpers.statusjson import Reporter, small_doc
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "status"
 PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
@@ -218,7 +219,7 @@ def test_prereleases_live_at_their_version_path(cfg, store, tmp_path):
 
 
 def test_quartz_render_publishes_status_json_beside_the_site(cfg, tmp_path):
-    from quartz.site import render
+    from quartz.site.render import render
 
     with Store.open(tmp_path / "q.duckdb") as disk:
         Reporter(small_doc("20260101", 1000), cfg, disk).send_all()

@@ -9,24 +9,22 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
 
-from quartz import storage
 from quartz.errors import BadInput, QuartzError
-from quartz.storage import StoreRaceLost, pull, push, push_checkpoint
-from quartz.store import Store
-
-pytest_plugins = ["storage_helpers"]  # the moto_server and s3 fixtures
+from quartz.store import remote as storage
+from quartz.store.db import Store
+from quartz.store.remote import StoreRaceLost, pull, push, push_checkpoint
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
 def add_project(store: Store, name: str) -> None:
-    store.execute("upsert_project", name=name, repo=f"ROCm/{name}", category="core", display_name=name,
+    store.execute("sync/project_upsert", name=name, repo=f"ROCm/{name}", category="core", display_name=name,
                   default_branch="main", updated_at=NOW)
 
 
 def project_names(path) -> set[str]:
     with Store.open(path) as store:
-        return {row["name"] for row in store.query("list_projects")}
+        return {name for (name,) in store.db.execute("SELECT name FROM projects").fetchall()}
 
 
 def write_cycle(location: str, workdir, name: str):

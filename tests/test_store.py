@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import duckdb
 import pytest
 
-from quartz import store as store_module
-from quartz.store import Store, StoreError
+from quartz.store import db as store_module
+from quartz.store.db import Store, StoreError
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
@@ -36,7 +37,7 @@ def test_older_store_is_migrated_and_keeps_its_data(tmp_path):
     db.close()
     with Store.open(path) as store:
         assert store.schema_version() == store_module.latest_version()
-        assert [r["name"] for r in store.query("list_projects")] == ["rocm"]
+        assert store.db.execute("SELECT name FROM projects").fetchall() == [("rocm",)]
         assert store.db.execute("SELECT job_id, name FROM jobs").fetchall() == [(7, "build")]
         applied = [r[0] for r in store.db.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()]
     assert applied == [m[0] for m in store_module.migrations()]
@@ -67,10 +68,10 @@ def test_store_written_by_a_newer_quartz_is_refused_untouched(tmp_path):
 def test_transaction_rolls_back_on_error(tmp_path):
     with Store.open(tmp_path / "q.duckdb") as store:
         with pytest.raises(RuntimeError), store.transaction():
-            store.execute("upsert_project", name="a", repo="o/a", category="core", display_name="A",
+            store.execute("sync/project_upsert", name="a", repo="o/a", category="core", display_name="A",
                           default_branch="main", updated_at=NOW)
             raise RuntimeError("crash mid-write")
-        assert store.query("list_projects") == []
+        assert store.db.execute("SELECT name FROM projects").fetchall() == []
 
 
 def test_unknown_query_and_missing_parameter_are_clear(tmp_path):
@@ -78,7 +79,7 @@ def test_unknown_query_and_missing_parameter_are_clear(tmp_path):
         with pytest.raises(StoreError, match="no query named 'nope'"):
             store.query("nope")
         with pytest.raises(StoreError, match="needs parameters"):
-            store.execute("upsert_project", name="a")
+            store.execute("sync/project_upsert", name="a")
 
 
 def test_second_writer_process_gets_a_clear_message(tmp_path):
@@ -89,7 +90,7 @@ def test_second_writer_process_gets_a_clear_message(tmp_path):
     holder = Store.open(path)
     try:
         code = (
-            "import sys\nfrom quartz.store import Store, StoreError\n"
+            "import sys\nfrom quartz.store.db import Store, StoreError\n"
             f"try:\n    Store.open({str(path)!r})\nexcept StoreError as e:\n    print(e); sys.exit(3)\n"
         )
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -111,3 +112,12 @@ def test_every_query_file_parses(tmp_path):
                 assert len(duckdb.extract_statements(sql)) == 1
             except duckdb.Error as exc:  # pragma: no cover - the message is the point
                 pytest.fail(f"query {name}.sql does not parse against the current schema: {exc}")
+
+
+def test_every_query_declares_exactly_the_parameters_it_uses():
+    used_pattern = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+    for name, sql in store_module.queries().items():
+        assert "/" in name, f"query {name} is not in an owner's folder"
+        assert sql.startswith("-- params:"), f"query {name}.sql does not declare its parameters on its first line"
+        used = set(used_pattern.findall(re.sub(r"--[^\n]*", "", sql)))
+        assert store_module.declared_params(sql) == used, f"query {name}.sql declares other parameters than it uses"

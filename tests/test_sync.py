@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
-from sync_helpers import START, TOKEN, Sleeps, counts, fleet_config, fleet_world, make_client
 
+from quartz.devtools.simulator import JobSpec, SimulatorServer, World
 from quartz.errors import BadInput
-from quartz.github import GitHubClient
+from quartz.github.client import GitHubClient
 from quartz.progress import Progress
-from quartz.simulator import JobSpec, SimulatorServer, World
-from quartz.store import Store
-from quartz.sync import sync
+from quartz.store.db import Store
+from quartz.sync.runs import sync
+from tests.helpers.sync import START, TOKEN, Sleeps, counts, fleet_config, fleet_world, make_client
 
 WORKFLOWS = [("ROCm/rockrel", "multi_arch_release.yml"), ("ROCm/pytorch", "rocm-build.yml"),
              ("ROCm/pytorch", "rocm-test.yml"), ("ROCm/vllm", "rocm-test.yml")]

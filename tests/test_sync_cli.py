@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sync_helpers import TOKEN, fleet_world
 
 from quartz.cli import main
-from quartz.simulator import SimulatorServer
+from quartz.devtools.simulator import SimulatorServer
+from tests.helpers.sync import TOKEN, fleet_world
 
 FLEET = """
 projects:

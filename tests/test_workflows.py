@@ -162,7 +162,7 @@ def test_config_check_is_safe_for_forks():
     assert workflow["jobs"]["check"]["permissions"] == {"contents": "read"}
     runs = [s["run"] for s in steps(workflow) if "run" in s]
     assert any(r.startswith("quartz validate") for r in runs)
-    assert any("quartz.dagdiff --base .quartz-base/cascades.yaml" in r for r in runs)
+    assert any("quartz.config.dagdiff --base .quartz-base/cascades.yaml" in r for r in runs)
 
 
 def test_config_check_summary_script_runs(tmp_path):

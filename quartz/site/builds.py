@@ -17,14 +17,14 @@ PER_BRANCH = 60
 
 
 def load(store, extra_ids: list[int]) -> tuple[list[dict], dict, dict, dict]:
-    runs = store.query("site_build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
+    runs = store.query("site/build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
     ids = [r["run_id"] for r in runs]
     jobs, attempts, artifacts = defaultdict(list), defaultdict(list), defaultdict(list)
-    for row in store.query("site_jobs_for_runs", run_ids=ids):
+    for row in store.query("site/jobs_for_runs", run_ids=ids):
         jobs[row["run_id"]].append(row)
-    for row in store.query("site_attempts_for_runs", run_ids=ids):
+    for row in store.query("site/attempts_for_runs", run_ids=ids):
         attempts[row["run_id"]].append(row)
-    for row in store.query("site_artifacts_for_runs", run_ids=ids):
+    for row in store.query("site/artifacts_for_runs", run_ids=ids):
         artifacts[row["run_id"]].append(row)
     return runs, jobs, attempts, artifacts
 

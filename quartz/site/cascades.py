@@ -25,11 +25,11 @@ def chosen_ids(cascade_rows: list[dict]) -> set[str]:
 
 def load_details(store, ids: list[str]) -> tuple[dict, dict, dict]:
     stages, events, attempts = defaultdict(list), defaultdict(list), defaultdict(list)
-    for row in store.query("site_cascade_stages", ids=ids):
+    for row in store.query("site/cascade_stages", ids=ids):
         stages[row["cascade_run_id"]].append(row)
-    for row in store.query("site_cascade_events", ids=ids):
+    for row in store.query("site/cascade_events", ids=ids):
         events[row["cascade_run_id"]].append(row)
-    for row in store.query("site_dispatch_attempts", ids=ids):
+    for row in store.query("site/dispatch_attempts", ids=ids):
         attempts[(row["cascade_run_id"], row["stage"])].append(row)
     return stages, events, attempts
 

@@ -19,7 +19,7 @@ STALE_IN_FLIGHT = dt.timedelta(days=2)  # an in-flight run older than this is on
 def load_cells(store, now: dt.datetime) -> dict:
     """(project, branch) → rows of site_health_cells, one per workflow."""
     cells: dict = defaultdict(list)
-    for row in store.query("site_health_cells", stale_before=now - STALE_IN_FLIGHT):
+    for row in store.query("site/health_cells", stale_before=now - STALE_IN_FLIGHT):
         cells[(row["project"], row["branch"])].append(row)
     return cells
 

@@ -81,7 +81,7 @@ def trends_doc(config, store, trend_rows: dict, details: dict, now: dt.datetime)
             if r["median_seconds"] is not None:
                 bucket[2].append(r["median_seconds"])
     queue: dict = defaultdict(dict)
-    for r in store.query("site_queue_daily", since=dt.datetime.fromisoformat(labels[0] + "T00:00:00+00:00")):
+    for r in store.query("site/queue_daily", since=dt.datetime.fromisoformat(labels[0] + "T00:00:00+00:00")):
         queue[r["project"]][iso(r["day"])[:10]] = r
     projects = []
     for name in config.projects:

@@ -20,14 +20,14 @@ BUILDS_BLOCK = 100
 
 def load_hud(store) -> dict:
     grouped: dict = defaultdict(list)
-    for row in store.query("site_hud_cells", commits=HUD_COMMITS):
+    for row in store.query("site/hud_cells", commits=HUD_COMMITS):
         grouped[(row["project"], row["branch"])].append(row)
     return grouped
 
 
 def load_trends(store, now: dt.datetime) -> dict:
     grouped: dict = defaultdict(list)
-    for row in store.query("site_trend_daily", since=_day(now) - dt.timedelta(days=TREND_DAYS - 1)):
+    for row in store.query("site/trend_daily", since=_day(now) - dt.timedelta(days=TREND_DAYS - 1)):
         grouped[(row["project"], row["branch"])].append(row)
     return grouped
 
@@ -93,7 +93,7 @@ def trend(rows: list[dict], now: dt.datetime) -> dict:
 
 def load_recent(store) -> dict:
     grouped: dict = defaultdict(list)
-    for row in store.query("site_recent_runs", per_branch=RECENT_BUILDS):
+    for row in store.query("site/recent_runs", per_branch=RECENT_BUILDS):
         grouped[row["project"]].append(row)
     return grouped
 
@@ -137,7 +137,7 @@ def write_builds_pages(site, store, project, sitemap: SiteMap, now: dt.datetime)
     runs arrive; builds.json holds the newest full block and the partial one after it. An archived block
     is rebuilt only when the fingerprint of its rows (or of which of its runs have pages) changed.
     """
-    blocks = store.query("site_project_run_blocks", project=project.name, block_size=BUILDS_BLOCK)
+    blocks = store.query("site/project_run_blocks", project=project.name, block_size=BUILDS_BLOCK)
     total = sum(b["runs"] for b in blocks)
     full = total // BUILDS_BLOCK
     archived = blocks[: full - 1] if full > 1 else []
@@ -151,13 +151,13 @@ def write_builds_pages(site, store, project, sitemap: SiteMap, now: dt.datetime)
         if site.writer.keep(path, print_):
             site.api_files += 1
             continue
-        rows = store.query("site_project_runs", project=project.name, first_run=block["first_run"],
+        rows = store.query("site/project_runs", project=project.name, first_run=block["first_run"],
                            last_run=block["last_run"])
         site.json(path, doc("builds", block["newest_update"], now, project=project.name, block=number,
                             items=[run_summary(r, sitemap) for r in rows],
                             next=f"builds-{number - 1}.json" if number > 1 else None), print_=print_)
     head = blocks[len(archived):]
-    rows = store.query("site_project_runs", project=project.name, first_run=head[0]["first_run"],
+    rows = store.query("site/project_runs", project=project.name, first_run=head[0]["first_run"],
                        last_run=head[-1]["last_run"]) if head else []
     site.json(f"{base}.json", doc(
         "builds", newest(*(b["newest_update"] for b in head)), now,

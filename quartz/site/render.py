@@ -8,6 +8,7 @@ Writer (no path twice, unchanged bytes left alone, stale files removed).
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import hashlib
 import json
 from collections import defaultdict
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from quartz import __version__, statusjson
+from quartz import __version__
+
+from quartz.rocm import statusjson
 from quartz.site import builds, cascades, health, overview, paths, projects, schemas
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
@@ -110,14 +113,14 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     site = _Site(config, out_dir, now)
 
     # --- what exists: cascade runs with pages, runs with pages
-    cascade_rows = store.query("site_cascade_runs")
+    cascade_rows = store.query("site/cascade_runs")
     chosen = cascades.chosen_ids(cascade_rows)
     stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
     trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
     linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
     build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
     sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
-    triggers = {r["run_id"]: r for r in store.query("site_trigger_runs", run_ids=sorted(trigger_ids))}
+    triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
 
     # --- contexts
     details = {}
@@ -131,9 +134,9 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
-    cycle = store.query_one("site_cycle_latest")
+    cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
-                                   renders=store.query("site_cycle_renders"))
+                                   renders=store.query("site/cycle_renders"))
 
     _health_pages(site, health_doc, categories)
     _project_pages(site, config, store, categories, sitemap, now)
@@ -275,3 +278,16 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
 
 
 __all__ = ["RenderReport", "render", "iso"]
+
+
+def main(args) -> int:
+    from quartz import config as config_mod
+    from quartz.store import remote as storage
+
+    config = config_mod.load(args.config)
+    with storage.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
+        report = render(config, store, args.out, dt.datetime.now(dt.UTC))
+    print(f"rendered {report.pages} pages and {report.api_files} API files into {args.out}: "
+          f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed "
+          f"({report.bytes / 1e6:.1f} MB)", file=sys.stdout)
+    return 0

@@ -1,0 +1,162 @@
+"""The configuration model: what cascades.yaml means, as frozen dataclasses, and its errors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from quartz.errors import BadInput
+
+MAX_WORKFLOW_INPUTS = 25  # GitHub's limit for workflow_dispatch
+MAX_PAYLOAD_KEYS = 10  # GitHub's limit for repository_dispatch client_payload
+MAX_EVENT_TYPE = 100
+DEFAULT_CORRELATION_INPUT = "quartz_correlation_id"
+_DURATION_PART = re.compile(r"([0-9]+)([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    repo: str
+    category: str
+    workflows: tuple[str, ...]
+    branches: tuple[str, ...]
+    default_branch: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class Trigger:
+    project: str
+    workflow: str
+    branch: str | None
+    event: str | None
+    conclusion: str  # "any" matches every conclusion
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    default: str | None
+    required: bool
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    project: str
+    workflow: str | None  # workflow_dispatch when set
+    event_type: str | None  # repository_dispatch when set
+    ref: str  # may hold templates
+    inputs: Mapping[str, str]
+    client_payload: Mapping[str, object]
+    depends_on: tuple[str, ...]
+    optional: bool
+    timeout_s: int  # a run that has not finished after this long times out
+    dispatch_timeout_s: int  # a dispatch whose run has not appeared after this long times out
+    correlation_input: str
+    report_status: bool
+    ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
+
+    @property
+    def kind(self) -> str:
+        return "workflow_dispatch" if self.workflow else "repository_dispatch"
+
+
+@dataclass(frozen=True)
+class Cascade:
+    name: str
+    description: str
+    trigger: Trigger | None
+    params: Mapping[str, Param]
+    stages: Mapping[str, Stage]  # in dependency order: parents before children
+
+    def ancestors(self, stage: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(self.stages[stage].depends_on)
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(self.stages[name].depends_on)
+        return seen
+
+
+@dataclass(frozen=True)
+class Settings:
+    title: str = "Quartz — ROCm CI/CD"
+    schedule_interval_s: int = 600
+    backfill_days: int = 30
+    dispatch_timeout_s: int = 1800
+    run_timeout_s: int = 6 * 3600
+    site_url: str = ""
+
+
+@dataclass(frozen=True)
+class Ingest:
+    allowed_repos: tuple[str, ...] = ()
+    allowed_senders: tuple[str, ...] = ()  # empty: any sender from an allowed repo
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str
+    settings: Settings
+    ingest: Ingest
+    projects: Mapping[str, Project]
+    releases: Mapping[str, Mapping[str, str]]
+    cascades: Mapping[str, Cascade]
+    source: str = field(default="", repr=False)
+
+    def project_for_repo(self, repo: str) -> Project | None:
+        for project in self.projects.values():
+            if project.repo.lower() == repo.lower():
+                return project
+        return None
+
+
+# ---------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    column: int
+    path: tuple
+    message: str
+
+    @property
+    def key_path(self) -> str:
+        return ".".join(str(p) for p in self.path) or "(top level)"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.key_path}: {self.message}"
+
+    def annotation(self) -> str:
+        """A GitHub Actions workflow command that shows the problem inline on a pull request."""
+        text = f"{self.key_path}: {self.message}".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::error file={self.file},line={self.line},col={self.column}::{text}"
+
+
+class ConfigError(BadInput):
+    """Raised with every problem found, sorted by position."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=lambda p: (p.line, p.column, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def parse_duration(text: str) -> int:
+    """'1h30m' → 5400 seconds."""
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"bad duration '{text}'")
+    return sum(int(n) * _UNITS[u] for n, u in parts)

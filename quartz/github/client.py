@@ -1,0 +1,356 @@
+"""The GitHub REST client: conditional reads, pagination, retries, rate-limit waits.
+
+Reads go through PyGithub's requester (auth, base URL, GitHub Enterprise Server
+prefixes) with a thin layer of our own on top:
+
+- conditional GETs: the ETag of each polled URL is kept in the store table
+  `http_cache`, so a 304 answer costs no rate-limit point. The caller saves an
+  ETag (`remember`) only after it has stored what the body said, so a crash in
+  between can never hide a change;
+- pagination follows `Link: rel="next"`; page URLs are never built by hand;
+- GETs are retried on 5xx and timeouts with exponential backoff;
+- on 403/429 rate limiting it waits (`retry-after`, else until
+  `x-ratelimit-reset` when nothing remains, else 60 s doubling) and stops with
+  a RateLimited error that says when to try again if the wait is too long.
+
+Writes use `pygithub_for_writes()`: a PyGithub client with `retry=None`, because
+PyGithub's default retry re-sends a POST after a 5xx and a dispatch must never
+be sent twice.
+
+The token lives only inside PyGithub's Auth object: it is never put in a URL,
+a cache key, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from github import Auth, Github
+
+from quartz.errors import QuartzError
+
+DEFAULT_API_URL = "https://api.github.com"
+_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+MAX_RATE_LIMIT_WAITS = 5  # in a row for one request; then give up cleanly
+_MESSAGE_CAP = 300  # characters of GitHub's own error message worth repeating
+
+
+class GitHubError(QuartzError):
+    """GitHub refused or failed a request; `status` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, status: int = 0, url: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class NotFound(GitHubError):
+    """404: the repository or workflow does not exist, or the token cannot see it."""
+
+
+class RateLimited(GitHubError):
+    """The rate limit is used up for longer than we are willing to wait."""
+
+    def __init__(self, message: str, retry_at: dt.datetime | None):
+        super().__init__(message, 403)
+        self.retry_at = retry_at
+
+
+@dataclass
+class Stats:
+    requests: int = 0  # HTTP requests sent, retries included
+    points: int = 0  # requests that count against the primary rate limit (all but 304s)
+    not_modified: int = 0  # 304 answers: free
+    retries: int = 0  # GETs sent again after a 5xx or a timeout
+    waited_s: float = 0.0  # time spent waiting for rate limits and backoff
+
+    def snapshot(self) -> Stats:
+        return Stats(self.requests, self.points, self.not_modified, self.retries, self.waited_s)
+
+    def since(self, earlier: Stats) -> Stats:
+        return Stats(self.requests - earlier.requests, self.points - earlier.points,
+                     self.not_modified - earlier.not_modified, self.retries - earlier.retries,
+                     self.waited_s - earlier.waited_s)
+
+
+@dataclass
+class Response:
+    url: str  # absolute URL as requested, without credentials; the cache key
+    status: int
+    headers: Mapping[str, str]
+    body: Any  # parsed JSON; on a 304 the cached body if one was kept, else None
+    etag: str | None = None
+    keep_body: bool = False
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def next_url(self) -> str | None:
+        match = _NEXT_LINK.search(self.headers.get("link", ""))
+        return match.group(1) if match else None
+
+
+@dataclass
+class _MemoryCache:
+    """ETag cache for a client without a store (one process only)."""
+
+    entries: dict[str, tuple[str, Any]] = field(default_factory=dict)
+
+    def get(self, url: str) -> tuple[str, Any] | None:
+        return self.entries.get(url)
+
+    def put(self, url: str, etag: str, body: Any, now: dt.datetime) -> None:
+        self.entries[url] = (etag, body)
+
+    def forget(self, url: str) -> None:
+        self.entries.pop(url, None)
+
+
+class _StoreCache:
+    """ETag cache in the store table http_cache (travels with the store between cycles)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def get(self, url: str) -> tuple[str, Any] | None:
+        row = self.store.query_one("sync/http_cache_get", url=url)
+        if row is None:
+            return None
+        body = json.loads(row["body"]) if row["body"] is not None else None
+        return row["etag"], body
+
+    def put(self, url: str, etag: str, body: Any, now: dt.datetime) -> None:
+        self.store.execute("sync/http_cache_put", url=url, etag=etag,
+                           body=None if body is None else json.dumps(body), fetched_at=now)
+
+    def forget(self, url: str) -> None:
+        self.store.execute("sync/http_cache_forget", url=url)
+
+
+class GitHubClient:
+    def __init__(self, base_url: str, token: str | None, *, timeout: float = 15,
+                 sleep: Callable[[float], None] = time.sleep, max_wait_s: float = 900, store=None,
+                 clock: Callable[[], float] = time.time, max_retries: int = 4, write_interval_s: float = 1.0):
+        self.base_url = base_url.rstrip("/")
+        self._token = token or None
+        self.timeout = timeout
+        self.sleep = sleep
+        self.clock = clock  # epoch seconds, to read x-ratelimit-reset against
+        self.max_wait_s = max_wait_s
+        self.max_retries = max_retries
+        self.write_interval_s = write_interval_s
+        self.stats = Stats()
+        self.cache = _StoreCache(store) if store is not None else _MemoryCache()
+        self._reader: Github | None = None
+
+    def __repr__(self) -> str:  # never the token
+        return f"GitHubClient({self.base_url!r})"
+
+    def use_store(self, store) -> None:
+        """Keep ETags in this store from now on (a cycle opens its store after making the client)."""
+        self.cache = _StoreCache(store)
+
+    # ------------------------------------------------------------ PyGithub objects
+
+    def _github(self, *, write_interval_s: float) -> Github:
+        return Github(
+            base_url=self.base_url,
+            auth=Auth.Token(self._token) if self._token else None,
+            retry=None,  # we retry GETs ourselves; a POST is never repeated
+            timeout=max(int(self.timeout), 1),  # PyGithub takes whole seconds
+            seconds_between_requests=0,
+            seconds_between_writes=write_interval_s,
+        )
+
+    @property
+    def pygithub(self) -> Github:
+        """A PyGithub client for reads we do not poll (no retries of its own)."""
+        if self._reader is None:
+            self._reader = self._github(write_interval_s=0)
+        return self._reader
+
+    def pygithub_for_writes(self) -> Github:
+        """A PyGithub client for POSTs: retry=None, so a request is sent at most once."""
+        return self._github(write_interval_s=self.write_interval_s)
+
+    # ------------------------------------------------------------ reads
+
+    def absolute(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> str:
+        """The absolute URL of a path under the API base, query sorted so cache keys are stable."""
+        url = self.base_url + path_or_url if path_or_url.startswith("/") else path_or_url
+        if params:
+            query = urllib.parse.urlencode(sorted((k, str(v)) for k, v in params.items() if v is not None))
+            url += ("&" if "?" in url else "?") + query
+        return url
+
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None, *, conditional: bool = False,
+            keep_body: bool = False) -> Response:
+        """GET one page. `conditional` sends the cached ETag; call remember() once the body is stored."""
+        url = self.absolute(path_or_url, params)
+        headers = {"Accept": "application/vnd.github+json"}
+        cached = self.cache.get(url) if conditional else None
+        if cached and keep_body and cached[1] is None:
+            cached = None  # remembered without its body: a 304 could not give the caller one
+        if cached:
+            headers["If-None-Match"] = cached[0]
+        status, response_headers, text = self._send(url, headers)
+        if status == 304 and cached:
+            return Response(url, 304, response_headers, cached[1], cached[0], keep_body)
+        if status == 304:  # not asked for; treat like a lost cache
+            raise GitHubError(f"GitHub answered 304 to GET {url} without a cached copy", 304, url)
+        if status >= 400:
+            raise _error_for(status, text, url)
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            raise GitHubError(f"GitHub sent a body that is not JSON for GET {url} (HTTP {status})",
+                              status, url) from None
+        return Response(url, status, response_headers, body, response_headers.get("etag"), keep_body)
+
+    def remember(self, response: Response, now: dt.datetime) -> None:
+        """Save a response's ETag so the next conditional GET of its URL can be answered 304."""
+        if response.etag and not response.not_modified:
+            self.cache.put(response.url, response.etag, response.body if response.keep_body else None, now)
+
+    def forget(self, url: str) -> None:
+        self.cache.forget(url)
+
+    def pages(self, path_or_url: str, params: Mapping[str, Any] | None = None,
+              first: Response | None = None) -> Iterator[Response]:
+        """Every page of a listing, following Link rel="next" (starting after `first` if given)."""
+        response = first or self.get(path_or_url, params)
+        yield response
+        while response.next_url:
+            response = self.get(response.next_url)
+            yield response
+
+    # ------------------------------------------------------------ the wire
+
+    def _send(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
+        """One GET, retried on 5xx/timeouts and after rate-limit waits."""
+        failures = 0
+        limited = 0
+        while True:
+            self.stats.requests += 1
+            try:
+                status, response_headers, text = self.pygithub.requester.requestJson("GET", url,
+                                                                                      headers=dict(headers))
+            except requests.exceptions.RequestException as exc:
+                failures += 1
+                if failures > self.max_retries:
+                    raise GitHubError(f"GitHub did not answer GET {url} after {failures} tries "
+                                      f"({type(exc).__name__})", 0, url) from None
+                self._backoff(failures)
+                continue
+            response_headers = {k.lower(): v for k, v in response_headers.items()}
+            if status == 304:
+                self.stats.not_modified += 1
+            else:
+                self.stats.points += 1
+            wait = self._rate_limit_wait(status, response_headers, text, limited)
+            if wait is not None:
+                limited += 1
+                if limited > MAX_RATE_LIMIT_WAITS:
+                    raise RateLimited(f"GitHub still rate-limits GET {url} after {MAX_RATE_LIMIT_WAITS} waits; "
+                                      "what was synced so far is stored, run again later", None)
+                self._wait_for_rate_limit(wait, response_headers, url)
+                continue
+            if status >= 500:
+                failures += 1
+                if failures > self.max_retries:
+                    raise GitHubError(f"GitHub answered HTTP {status} to GET {url} {failures} times; "
+                                      "it may be having an outage, try again later", status, url)
+                self._backoff(failures)
+                continue
+            return status, response_headers, text
+
+    def _backoff(self, failures: int) -> None:
+        delay = min(2 ** (failures - 1), 60)
+        self.stats.retries += 1
+        self.stats.waited_s += delay
+        self.sleep(delay)
+
+    def _rate_limit_wait(self, status: int, headers: Mapping[str, str], text: str, limited: int) -> float | None:
+        """Seconds to wait before trying again, or None when this is not a rate limit."""
+        if status not in (403, 429):
+            return None
+        if "retry-after" in headers:
+            try:
+                return max(float(headers["retry-after"]), 1.0)
+            except ValueError:
+                return 60.0
+        if headers.get("x-ratelimit-remaining") == "0" and "x-ratelimit-reset" in headers:
+            try:
+                return max(float(headers["x-ratelimit-reset"]) - self.clock(), 0) + 1
+            except ValueError:
+                return 60.0
+        if status == 429 or "rate limit" in (text or "").lower():
+            return 60.0 * 2**limited  # secondary limit without headers: at least a minute, doubling
+        return None  # a plain 403: no permission
+
+    def _wait_for_rate_limit(self, wait: float, headers: Mapping[str, str], url: str) -> None:
+        retry_at = dt.datetime.fromtimestamp(self.clock() + wait, dt.UTC).replace(microsecond=0)
+        if wait > self.max_wait_s:
+            raise RateLimited(
+                f"GitHub's rate limit is used up ({_limit_name(headers)}); it lets requests through again "
+                f"at {retry_at:%Y-%m-%d %H:%M:%S} UTC, {wait:.0f} s from now, longer than the {self.max_wait_s:.0f} s "
+                "Quartz waits. What was synced so far is stored; run again after that time.",
+                retry_at,
+            )
+        self.stats.waited_s += wait
+        self.sleep(wait)
+
+
+def _limit_name(headers: Mapping[str, str]) -> str:
+    resource = headers.get("x-ratelimit-resource")
+    limit = headers.get("x-ratelimit-limit")
+    if resource and limit:
+        return f"{resource}, {limit} requests an hour"
+    return "secondary limit" if "retry-after" in headers else "primary limit"
+
+
+def _error_for(status: int, text: str, url: str) -> GitHubError:
+    message = ""
+    try:
+        body = json.loads(text) if text else {}
+        if isinstance(body, dict):
+            message = str(body.get("message", ""))[:_MESSAGE_CAP]
+    except ValueError:
+        pass
+    said = f": {message}" if message else ""
+    if status == 404:
+        return NotFound(f"GitHub answered 404 for GET {url}{said} — the repository or workflow does not exist, "
+                        "or the token cannot see it", status, url)
+    if status == 401:
+        return GitHubError(f"GitHub rejected the token (401) for GET {url}{said}; set GITHUB_TOKEN to a valid token",
+                           status, url)
+    if status == 403:
+        return GitHubError(f"GitHub refused GET {url} (403){said}; the token lacks access (actions: read)",
+                           status, url)
+    return GitHubError(f"GitHub answered HTTP {status} to GET {url}{said}", status, url)
+
+
+def api_url_from(args) -> str:
+    return getattr(args, "github_url", None) or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+
+
+def client_from_args(args, *, store=None, sleep: Callable[[float], None] = time.sleep) -> GitHubClient:
+    """The client the CLI uses: --github-url, else $GITHUB_API_URL, else github.com; $GITHUB_TOKEN."""
+    base_url = api_url_from(args)
+    token = os.environ.get("GITHUB_TOKEN") or None
+    if token is None and base_url == DEFAULT_API_URL:
+        print("quartz: GITHUB_TOKEN is not set; GitHub allows 60 unauthenticated requests an hour",
+              file=sys.stderr)
+    return GitHubClient(base_url, token, sleep=sleep, store=store)

@@ -1,1 +1,0 @@
-SELECT list(name ORDER BY name) AS names FROM artifacts WHERE run_id = $run_id;

@@ -1,3 +1,0 @@
-UPDATE dispatch_intents
-SET sent_at = $now, outcome = $outcome, response_status = $response_status, run_id = $run_id, error = $error
-WHERE correlation_id = $correlation_id;

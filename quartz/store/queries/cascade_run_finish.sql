@@ -1,2 +1,0 @@
-UPDATE cascade_runs SET status = $status, reason = $reason, finished_at = $now, updated_at = $now
-WHERE cascade_run_id = $cascade_run_id;

@@ -1,1 +1,0 @@
-SELECT cascade_run_id FROM cascade_runs ORDER BY created_at DESC LIMIT 200;

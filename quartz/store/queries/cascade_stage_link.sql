@@ -1,2 +1,0 @@
-UPDATE cascade_stages SET run_id = $run_id, run_url = $run_url, updated_at = $now
-WHERE cascade_run_id = $cascade_run_id AND stage = $stage;

@@ -1,2 +1,0 @@
-UPDATE cascade_stages SET reported_state = $state
-WHERE cascade_run_id = $cascade_run_id AND stage = $stage;

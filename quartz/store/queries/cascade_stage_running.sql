@@ -1,2 +1,0 @@
-UPDATE cascade_stages SET status = 'running', started_at = $started_at, reason = $reason, updated_at = $now
-WHERE cascade_run_id = $cascade_run_id AND stage = $stage;

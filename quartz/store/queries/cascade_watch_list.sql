@@ -1,1 +1,0 @@
-SELECT cascade, first_seen_at FROM cascade_watch;

@@ -1,0 +1,3 @@
+-- params: cascade_run_id
+SELECT seq, stage, occurred_at, kind, message FROM cascade_events
+WHERE cascade_run_id = $cascade_run_id ORDER BY seq;

@@ -1,0 +1,2 @@
+-- params: scope
+SELECT scope FROM sync_state WHERE scope = $scope;

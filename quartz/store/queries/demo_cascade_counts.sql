@@ -1,1 +1,0 @@
-SELECT status, count(*) AS count FROM cascade_runs GROUP BY status ORDER BY status;

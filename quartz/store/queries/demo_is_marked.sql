@@ -1,1 +1,0 @@
-SELECT scope FROM sync_state WHERE scope = $scope;

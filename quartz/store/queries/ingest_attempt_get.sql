@@ -1,1 +1,0 @@
-SELECT status FROM run_attempts WHERE run_id = $run_id AND run_attempt = $run_attempt;

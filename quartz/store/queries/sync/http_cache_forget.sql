@@ -1,0 +1,2 @@
+-- params: url
+DELETE FROM http_cache WHERE url = $url;

@@ -1,0 +1,5 @@
+-- params: url
+-- The ETag (and body, when one was kept) of a URL polled before.
+SELECT etag, body
+FROM http_cache
+WHERE url = $url;

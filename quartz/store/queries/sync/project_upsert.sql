@@ -1,0 +1,10 @@
+-- params: category, default_branch, display_name, name, repo, updated_at
+-- Record a project as configured in cascades.yaml.
+INSERT INTO projects (name, repo, category, display_name, default_branch, updated_at)
+VALUES ($name, $repo, $category, $display_name, $default_branch, $updated_at)
+ON CONFLICT (name) DO UPDATE SET
+    repo = excluded.repo,
+    category = excluded.category,
+    display_name = excluded.display_name,
+    default_branch = excluded.default_branch,
+    updated_at = excluded.updated_at;

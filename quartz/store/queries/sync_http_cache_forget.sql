@@ -1,1 +1,0 @@
-DELETE FROM http_cache WHERE url = $url;

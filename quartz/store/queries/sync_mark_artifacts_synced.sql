@@ -1,1 +1,0 @@
-UPDATE workflow_runs SET artifacts_synced = TRUE WHERE run_id = $run_id;

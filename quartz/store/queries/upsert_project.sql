@@ -1,9 +1,0 @@
--- Record a project as configured in cascades.yaml.
-INSERT INTO projects (name, repo, category, display_name, default_branch, updated_at)
-VALUES ($name, $repo, $category, $display_name, $default_branch, $updated_at)
-ON CONFLICT (name) DO UPDATE SET
-    repo = excluded.repo,
-    category = excluded.category,
-    display_name = excluded.display_name,
-    default_branch = excluded.default_branch,
-    updated_at = excluded.updated_at;

@@ -1,0 +1,2 @@
+"""GitHub → store, incremental and idempotent: workflow runs, attempts, jobs and artifacts (`runs`).
+"""
