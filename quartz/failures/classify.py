@@ -238,11 +238,12 @@ _UNBOUNDED_FROM = 64
 
 
 def nested_quantifier(pattern: str, flags: int = 0) -> str | None:
-    """A description of the first repeated group whose body is, apart from optional parts, a single
-    unbounded repeat (`(a+)+`, `(\\w+\\s*)*`, `(a*)*`, `(x|y+)+`), or None.
+    """A description of the first unbounded repeat whose body can split one input over its iterations in
+    many ways (`(a+)+`, `(\\w+\\s*)*`, `(a*)*`, `(x+x+)+`, `(a|a?)+`, `(x|y+)+`), or None.
 
     A heuristic: it finds the shapes that blow up in practice, not every pattern that can (overlapping
-    alternatives like `(a|ab)+` pass); the line caps bound the rest. Never raises.
+    alternatives like `(a|ab)+` pass), and it refuses some safe ones (`(\\w+\\s+)*`: write `(\\w+\\s)*`
+    or `[\\w\\s]*`); the line caps bound the rest. Never raises.
     """
     try:
         tree = _sre.parse(pattern, flags)
@@ -261,7 +262,7 @@ def _unbounded(op, av) -> bool:
 def _find_nested(items: list) -> str | None:
     for op, av in items:
         if _unbounded(op, av) and _star_of_star(list(av[2])):
-            return "a repeated group whose body is itself a repeat"
+            return "a repeated group whose iterations can split the same text in many ways"
         for child in _children(op, av):
             found = _find_nested(child)
             if found:
@@ -302,12 +303,12 @@ def _mandatory(items: list) -> tuple[list, bool]:
 
 
 def _star_of_star(body: list) -> bool:
-    required, optional_unbounded = _mandatory(body)
+    """Whether the body of an unbounded repeat lets one input split over iterations in many ways: it can
+    match the empty string, or all it requires is repeats, one of them unbounded (`a+`, `x+x+`,
+    `\\w+\\s*`), or it is an alternation with such a branch."""
+    required, _ = _mandatory(body)
     if not required:
-        return optional_unbounded
-    if len(required) != 1:
-        return False
-    op, av = required[0]
-    if op == _sre.BRANCH:
-        return any(_star_of_star(list(alt)) for alt in av[1])
-    return _unbounded(op, av)
+        return True
+    if len(required) == 1 and required[0][0] == _sre.BRANCH:
+        return any(_star_of_star(list(alt)) for alt in required[0][1][1])
+    return all(op in _REPEATS for op, _ in required) and any(_unbounded(op, av) for op, av in required)
