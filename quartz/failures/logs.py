@@ -1,0 +1,122 @@
+"""A GitHub Actions job log's tail, cleaned down to the lines a person would read.
+
+`GET /repos/{o}/{r}/actions/jobs/{id}/logs` gives plain text: every line starts with an ISO timestamp
+(`2026-12-02T18:41:58.1234567Z `), tools colour their output with ANSI escapes, progress bars overwrite
+themselves with carriage returns, the runner brackets steps with `##[group]`/`##[endgroup]` and ends a
+failed step with "Process completed with exit code 1.". Only the end of a log says why a job failed, so
+at most MAX_TAIL_BYTES of it are read and at most MAX_TAIL_LINES cleaned lines kept.
+
+Everything here is pure: bytes in, lines out, nothing raised for any input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_TAIL_BYTES = 512 * 1024
+MAX_TAIL_LINES = 2_000
+# A cleaned line longer than this is cut (a minified blob or a progress bar with no newline in it).
+MAX_LINE_CHARS = 4_000
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?")
+# CSI (colours, cursor moves), OSC (titles, hyperlinks; ended by BEL or ST), and the two-byte escapes.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+# Control characters that are left after the escapes are gone (tab stays).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Runner markers that are noise in themselves; `##[group]Title` keeps its title (it names the step).
+_DROP_MARKERS = ("##[endgroup]", "##[debug]")
+_KEEP_TEXT_MARKERS = ("##[group]", "[command]", "##[command]")
+# Lines the runner writes for every job, failed or not: never a reason for a failure.
+_BOILERPLATE = re.compile(
+    r"^(?:"
+    r"(?:##\[error\]|Error: )?Process completed with exit code -?\d+\.?"
+    r"|Post job cleanup\."
+    r"|Cleaning up orphan processes"
+    r"|Terminate orphan process: pid \(\d+\) \(.*\)"
+    r"|Evaluate and set job outputs"
+    r"|Set output '.*'"
+    r"|Complete job name: .*"
+    r"|Complete job"
+    r"|Job completed"
+    r")\s*$"
+)
+
+
+@dataclass(frozen=True)
+class LogTail:
+    """Cleaned lines and, for each, its 1-based line number in the text that was read.
+
+    `truncated` says the log was longer than what was read: line numbers then count from the cut,
+    not from the start of the job's log.
+    """
+
+    lines: list[str]
+    numbers: list[int]
+    truncated: bool
+
+
+def is_boilerplate(line: str) -> bool:
+    """The runner's own bookkeeping ("Process completed with exit code 1.", …)."""
+    return _BOILERPLATE.match(line.strip()) is not None
+
+
+def clean_line(raw: str) -> str | None:
+    """One raw log line as a person would read it, or None for a line that says nothing."""
+    line = _TIMESTAMP.sub("", raw.rstrip("\r\n").lstrip("\ufeff"), count=1)
+    line = _ANSI.sub("", line)
+    if "\r" in line:
+        # A progress bar redraws itself after a carriage return: the terminal shows the last drawing.
+        parts = [p for p in line.split("\r") if p.strip()]
+        line = parts[-1] if parts else ""
+    line = _CONTROL.sub("", line).rstrip()
+    if not line.strip():
+        return None
+    if line.startswith(_DROP_MARKERS):
+        return None
+    for marker in _KEEP_TEXT_MARKERS:
+        if line.startswith(marker):
+            line = line[len(marker):]
+            break
+    if not line.strip() or is_boilerplate(line):
+        return None
+    return line[:MAX_LINE_CHARS]
+
+
+def read_tail(data: bytes | str, *, max_bytes: int = MAX_TAIL_BYTES, max_lines: int = MAX_TAIL_LINES,
+              truncated: bool = False) -> LogTail:
+    """The cleaned last lines of a job log.
+
+    `data` may be the whole log or a tail the caller already cut (then say `truncated=True`, e.g. after
+    a ranged download): either way its first line is dropped as partial when the log was cut, and a
+    cut inside a UTF-8 sequence decodes without error.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogatepass")
+    if len(data) > max_bytes:
+        data = data[-max_bytes:]
+        truncated = True
+    if truncated:
+        # The first line starts somewhere in the middle: drop it, unless it is all there is (then drop
+        # only the continuation bytes of a cut character).
+        newline = data.find(b"\n")
+        whole = 0 <= newline < len(data) - 1
+        data = data[newline + 1:] if whole else data.lstrip(bytes(range(0x80, 0xC0)))
+    text = data.decode("utf-8", "replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines: list[str] = []
+    numbers: list[int] = []
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = clean_line(raw)
+        if line is not None:
+            lines.append(line)
+            numbers.append(number)
+    if len(lines) > max_lines:
+        lines, numbers, truncated = lines[-max_lines:], numbers[-max_lines:], True
+    return LogTail(lines, numbers, truncated)
+
+
+def clean_log(data: bytes | str, *, max_bytes: int = MAX_TAIL_BYTES, max_lines: int = MAX_TAIL_LINES) -> list[str]:
+    """The cleaned last lines of a job log (see read_tail)."""
+    return read_tail(data, max_bytes=max_bytes, max_lines=max_lines).lines
