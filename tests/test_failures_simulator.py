@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from quartz.failures import find_failure, load_rules
-from quartz.simulator.downloads import FAILURE_LINES, job_log
+from quartz.devtools.simulator.downloads import FAILURE_LINES, job_log
 
 RULES = load_rules()
 # Job kind -> (rule, the line it should pick).
