@@ -28,8 +28,7 @@ from typing import NamedTuple
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
-from junitparser import Error, Failure, Skipped, xunit2
-from junitparser import JUnitXmlError
+from junitparser import Error, Failure, JUnitXmlError, Skipped, xunit2
 
 from quartz.testresults.archive import ReportRefused, is_report_name, report_members
 from quartz.text import cap
