@@ -80,7 +80,7 @@ def check_member(info: zipfile.ZipInfo) -> None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise ReportRefused(f"zip member {shown} is a symbolic link")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # zips may carry no file type
         raise ReportRefused(f"zip member {shown} is not a regular file")
     if info.flag_bits & 0x1:
         raise ReportRefused(f"zip member {shown} is encrypted")

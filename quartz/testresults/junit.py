@@ -48,7 +48,8 @@ MAX_DEPTH = 64
 
 OUTCOMES = ("passed", "failed", "error", "skipped")
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+# ANSI colours, raw or as pytest writes them into XML (bin_xml_escape turns ESC into the text "#x1B").
+_ANSI = re.compile(r"(?:\x1b|#x1B)\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
