@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import zipfile
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -287,20 +288,23 @@ _TAGS = ["testsuites", "testsuite", "testcase", "failure", "error", "skipped", "
 _ATTRS = ["name", "classname", "time", "message", "status", "result", "tests", "failures"]
 
 
-@st.composite
-def junitish(draw, depth=0):
-    """Random trees of JUnit's vocabulary with random attribute values (weird times, control characters...)."""
-    tag = draw(st.sampled_from(_TAGS[:2] if depth == 0 else _TAGS))
-    attrs = draw(st.dictionaries(st.sampled_from(_ATTRS), st.text(max_size=30), max_size=4))
-    children = draw(st.lists(junitish(depth + 1), max_size=4)) if depth < 4 else []
-    text = draw(st.text(max_size=20))
-    from xml.sax.saxutils import escape, quoteattr
+def _legal(text: str) -> str:
+    return "".join(c for c in text if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd")
 
-    def legal(s: str) -> str:
-        return "".join(c for c in s if c in "\t\n\r" or (" " <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd"))
 
-    rendered = " ".join(f"{key}={quoteattr(legal(value))}" for key, value in attrs.items())
-    return f"<{tag} {rendered}>{escape(legal(text))}{''.join(children)}</{tag}>"
+def _element(tag: str, attrs: dict[str, str], text: str, children: list[str]) -> str:
+    rendered = " ".join(f"{key}={quoteattr(_legal(value))}" for key, value in attrs.items())
+    return f"<{tag} {rendered}>{escape(_legal(text))}{''.join(children)}</{tag}>"
+
+
+_attrs = st.dictionaries(st.sampled_from(_ATTRS), st.text(max_size=30), max_size=4)
+_tree = st.recursive(
+    st.builds(_element, st.sampled_from(_TAGS), _attrs, st.text(max_size=20), st.just([])),
+    lambda children: st.builds(_element, st.sampled_from(_TAGS), _attrs, st.text(max_size=20),
+                               st.lists(children, max_size=4)),
+    max_leaves=12)
+# Random trees of JUnit's vocabulary with random attribute values (weird times, control characters...).
+junitish = st.builds(_element, st.sampled_from(_TAGS[:2]), _attrs, st.text(max_size=20), st.lists(_tree, max_size=4))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -315,7 +319,7 @@ def test_random_bytes_are_parsed_or_refused_never_crash(data):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(junitish())
+@given(junitish)
 def test_random_junit_like_trees_parse_consistently(xml):
     try:
         report = parse_report(xml.encode("utf-8"), "tree.xml")
