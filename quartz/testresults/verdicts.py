@@ -73,7 +73,7 @@ class FlakyEvidence:
 def _commit_sequences(observations: list[Observation]) -> dict[str, list[tuple[str, list[Observation]]]]:
     """Per branch, its commits in the order first seen, each with the observations made on it."""
     per_branch: dict[str, dict[str, list[Observation]]] = defaultdict(dict)
-    for obs in sorted(observations, key=lambda o: (o.at, o.run_id, o.attempt)):
+    for obs in sorted(observations, key=lambda o: (o.at, o.run_id, o.attempt, o.head_sha, o.outcome, o.reruns)):
         per_branch[obs.branch].setdefault(obs.head_sha, []).append(obs)
     return {branch: list(commits.items()) for branch, commits in per_branch.items()}
 
