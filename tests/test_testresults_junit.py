@@ -94,7 +94,7 @@ def test_googletest_skipped_and_disabled_without_a_child_element():
 def test_googletest_skip_written_only_as_an_attribute():
     report = parse_report(b'<testsuites><testsuite name="S"><testcase name="t" classname="S" status="run" '
                           b'result="skipped"/></testsuite></testsuites>', "old-gtest.xml")
-    assert report.cases[0].outcome == "skipped"
+    assert (report.cases[0].outcome, report.cases[0].message) == ("skipped", "skipped")
 
 
 def test_ctest_bare_testsuite_root_with_fail_notrun_and_disabled():

@@ -169,7 +169,8 @@ def _case(suite: str, elem: ET.Element) -> Case:
         outcome, message = "skipped", _message(skips[0])
     elif status in ("notrun", "disabled") or gtest in ("skipped", "suppressed"):
         outcome = "skipped"
-        message = "disabled" if "suppressed" in (gtest, status) or status == "disabled" else "not run"
+        message = ("disabled" if gtest == "suppressed" or status == "disabled"
+                   else "skipped" if gtest == "skipped" else "not run")
     elif status == "fail":
         outcome, message = "failed", None
     else:
