@@ -21,7 +21,17 @@ The folding rules, as ROCm/Quartz applies them:
   wins, then the newest attempt, and a finished report beats a running one.
 - PyTorch and JAX leaves carry matrix cells ("variants") read from job names
   (`py 3.12 | torch release/2.10`), tests scoped to their family's
-  `Test | <family>` jobs; build cells from several runs merge cell by cell.
+  `Test | <family>` jobs. A framework's release run calls its tests as reusable
+  workflows, so one job list holds both phases: jobs with a `Test | <family>`
+  segment of their own are test cells, all others build cells. Build cells
+  merge cell by cell over every build report and the same run's test reports;
+  test cells merge cell by cell over the slot's reports, the leaf starting at
+  its earliest cell.
+- A finished build-phase report of the run and attempt a test leaf names (the
+  release-level report that closes the shared run) refreshes that leaf when it
+  outranks the slot's test reports: status from its finished cells for that
+  family (plus its conclusion when the run tests one family), completed_at its
+  own time. A report naming its families refreshes only those.
 - `summary` rolls statuses up with failure > in_progress > cancelled >
   success > skipped; test counters count matrix cells; overall_status stays
   in_progress until the owning release run reports completed.
@@ -41,6 +51,13 @@ from quartz.config import Config
 from quartz.rocm import therock
 
 SCHEMA_VERSION = "2.0"
+# The ROCm/Quartz revision (main, scripts/receive_therock/) whose folding rules ours follow, and its date.
+# Its newest rule change: #83 "Separate pytorch/jax build and test sub-jobs per phase" (develop 33466793).
+# Real documents ROCm/Quartz publishes for days after this date must come out of our rules unchanged
+# (tests/test_statusjson.py replays them); when one does not, their rules moved on: read what changed
+# since this revision, bring ours level, then move these two lines.
+ROCM_QUARTZ_REVISION = "fa0fbb96125afa7c475de8efca9095b00085c473"
+ROCM_QUARTZ_REVISION_DATE = "2026-08-19"
 ORDER = ("failure", "in_progress", "cancelled", "success")  # rollup precedence; skipped is last
 CONCLUSIONS = {"success": "success", "failure": "failure", "timed_out": "failure", "action_required": "failure",
                "stale": "failure", "cancelled": "cancelled", "skipped": "skipped", "neutral": "success"}
@@ -216,8 +233,15 @@ def _variant_json(cell: dict) -> dict:
     return out
 
 
-def _cells(report: Report, jobs: list[Job], axis: str, *, phase: str, arch: str | None = None) -> list[dict]:
-    """Matrix cells of one run read from its job names, for one phase and (for tests) one family."""
+def _cells(report: Report, jobs: list[Job], axis: str, *, phase: str, arch: str | None = None,
+           from_inputs: bool = True) -> list[dict]:
+    """Matrix cells of one run read from its job names, for one phase and (for tests) one family.
+
+    A pytorch/jax build run calls its tests as a reusable workflow, so one job list holds both halves: a
+    job with a `Test | <family>` segment of its own is a test sub-job, any other a build sub-job, and each
+    phase reads only its own half. `from_inputs=False` reads job names only (a snapshot of the other
+    phase's report must not invent a cell from its inputs).
+    """
     is_test = phase in ("test", "test-full")
     groups: dict[tuple[str, str], list[Job]] = {}
     for job in jobs:
@@ -235,7 +259,7 @@ def _cells(report: Report, jobs: list[Job], axis: str, *, phase: str, arch: str 
         cells.append(_cell(report, {"py": py, axis: ref}, rollup((j.status for j in group), "in_progress"),
                            min(starts) if starts else fallback_start,
                            max(ends) if ends and all(j.done for j in group) else None))
-    return cells or _cell_from_inputs(report, axis)
+    return cells or (_cell_from_inputs(report, axis) if from_inputs else [])
 
 
 def _cell(report: Report, matrix: dict, status: str, started, completed) -> dict:
@@ -344,16 +368,25 @@ def fill_tree(reports: list[Report], jobs: dict[tuple[int, int], list[Job]]) -> 
         else:
             tree.place_plain(report, where, "")
     for (pipeline, platform), group in matrix_builds.items():
-        _place_matrix_build(tree, pipeline, platform, group, jobs)
+        snapshots = {id(r): r for (p, _phase, pf, _arch), tests in matrix_tests.items()
+                     if (p, pf) == (pipeline, platform) for r in tests}
+        _place_matrix_build(tree, pipeline, platform, group, list(snapshots.values()), jobs)
     for (pipeline, phase, platform, arch), group in matrix_tests.items():
-        _place_matrix_test(tree, pipeline, phase, platform, arch, group, jobs)
+        _place_matrix_test(tree, pipeline, phase, platform, arch, group, matrix_builds.get((pipeline, platform), []),
+                           jobs)
     return tree
 
 
-def _place_matrix_build(tree: Tree, pipeline: str, platform: str, group: list[Report], jobs) -> None:
+def _place_matrix_build(tree: Tree, pipeline: str, platform: str, group: list[Report], snapshots: list[Report],
+                        jobs) -> None:
+    """A pytorch/jax build leaf: cells merged from every build report, then from the build half of the
+    same run's test reports (their job list spans the whole run, so a finished build shows before the run ends)."""
     axis = MATRIX_AXIS[pipeline]
-    cells = _merge_cells(c for r in group for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis,
-                                                           phase="build"))
+    cells = [c for r in group for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase="build")]
+    build_runs = {c["run_id"] for c in cells}
+    cells += [c for r in snapshots if r.run_id in build_runs
+              for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase="build", from_inputs=False)]
+    cells = _merge_cells(cells)
     best = max(group, key=Report.rank)
     tree.build_reports[(pipeline, platform)] = best
     if not cells:
@@ -365,18 +398,52 @@ def _place_matrix_build(tree: Tree, pipeline: str, platform: str, group: list[Re
 
 
 def _place_matrix_test(tree: Tree, pipeline: str, phase: str, platform: str, arch: str, group: list[Report],
-                       jobs) -> None:
+                       builds: list[Report], jobs) -> None:
+    """A pytorch/jax test leaf for one GPU family.
+
+    Cells merge cell by cell over every report of the slot (the better-ranked report's view of a cell wins).
+    The newest run (then attempt) names the leaf. Its status and times are the merged cells' rollup, earliest
+    start and, once finished, latest end -- unless a finished build-phase report of that same run and attempt
+    (the release-level report that closes the shared run) ranks above the slot's test reports: that report
+    refreshes the leaf, its status then being the rollup of its own cells for this family (plus its own
+    conclusion when its jobs test this family alone) and its completed_at its own time.
+    """
+    axis = MATRIX_AXIS[pipeline]
     best = max(group, key=Report.rank)
-    run_jobs = jobs.get((best.run_id, best.attempt), [])
-    leaf = _plain_leaf(best)
-    cells = _cells(best, run_jobs, MATRIX_AXIS[pipeline], phase=phase, arch=arch)
-    if cells:
-        statuses = [c["status"] for c in cells]
-        # A run testing one family speaks for it; a run testing many says nothing about this one alone.
-        if len(_test_arches(run_jobs)) <= 1:
-            statuses.append(best.status)
-        leaf.status = rollup(statuses, best.status)
-        leaf.variants = cells
+    cells = [c for r in group for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase=phase, arch=arch)]
+    refresher, refreshed = None, []
+    for report in sorted(builds, key=Report.rank):
+        if (report.run_id, report.attempt) != (best.run_id, best.attempt) or not report.completed:
+            continue
+        named = therock.architectures(report.inputs, [])
+        if named and arch not in named:
+            continue  # a release-level report that names its families refreshes only those
+        run_jobs = jobs.get((report.run_id, report.attempt), [])
+        own = _cells(report, run_jobs, axis, phase="test", arch=arch, from_inputs=False)
+        if own:
+            cells += own
+            # The run's closing snapshot lists finished jobs; one still running in the store is one it no longer has.
+            finished = [j for j in run_jobs if j.done]
+            refresher, refreshed = report, _cells(report, finished, axis, phase="test", arch=arch, from_inputs=False)
+    if not cells:
+        tree.test[pipeline][phase].setdefault(platform, {})[arch] = _plain_leaf(best)
+        return
+    cells = _merge_cells(cells)
+    starts = [c["started_at"] for c in cells if c["started_at"]]
+    leaf = Leaf(best.status, best.run_id, best.attempt,
+                min(starts) if starts else _z(best.row["run_started_at"] or best.row["created_at"]), None,
+                variants=cells, rank=best.rank())
+    if refresher is not None and refresher.rank() > best.rank():
+        statuses = [c["status"] for c in refreshed]
+        if len(_test_arches(jobs.get((refresher.run_id, refresher.attempt), []))) <= 1:
+            statuses.append(refresher.status)  # a run testing one family speaks for it
+        leaf.status = rollup(statuses, refresher.status)
+        leaf.completed_at = _z(refresher.row["updated_at"])
+    else:
+        leaf.status = rollup((c["status"] for c in cells), best.status)
+        if leaf.status != "in_progress":
+            ends = [c["completed_at"] for c in cells if c["completed_at"]]
+            leaf.completed_at = max(ends) if ends else (_z(best.row["updated_at"]) if best.completed else None)
     tree.test[pipeline][phase].setdefault(platform, {})[arch] = leaf
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import types
 
 from quartz.rocm import ingest
 
@@ -27,6 +28,12 @@ CONCLUSION = {"success": "success", "failure": "failure", "cancelled": "cancelle
 BUILD_WORKFLOW = {
     ("rocm", "linux"): "multi_arch_build_portable_linux.yml",
     ("rocm", "windows"): "multi_arch_build_windows.yml",
+    ("pytorch", "linux"): "multi_arch_build_portable_linux_pytorch_wheels.yml",
+    ("pytorch", "windows"): "multi_arch_build_windows_pytorch_wheels.yml",
+    ("jax", "linux"): "multi_arch_build_linux_jax_wheels.yml",
+}
+# The release-level workflow that calls a framework's build and test workflows; its finished report closes the run.
+RELEASE_WORKFLOW = {
     ("pytorch", "linux"): "multi_arch_release_linux_pytorch_wheels.yml",
     ("pytorch", "windows"): "multi_arch_release_windows_pytorch_wheels.yml",
     ("jax", "linux"): "multi_arch_release_linux_jax_wheels.yml",
@@ -50,14 +57,16 @@ class Reporter:
         self.release_type = {"rc": "prerelease"}.get(doc.get("release_type"), "nightly")
         self.trigger = doc["trigger_workflow_run_id"]
         self.job_ids = itertools.count(doc["trigger_workflow_run_id"] * 1000)
-        self.queue: list[tuple[str, dt.datetime]] = []
+        self.queue: list[tuple[str, dt.datetime, list | None]] = []
         self.conclusions: dict[int, str] = {}  # run id -> raw GitHub conclusion to report instead
+        self.cell_jobs: dict[int, dict] = {}  # id of a document cell -> the job that stands for it
 
     def deliver(self, order=None) -> int:
         """Ingest the queued reports (in the given order of indexes, else as made)."""
         for index in order if order is not None else range(len(self.queue)):
-            payload, now = self.queue[index]
-            report = ingest.ingest(self.config, self.store, payload, fetch=False, now=now)
+            payload, now, dropped = self.queue[index]
+            client = _JobsClient(dropped) if dropped is not None else None
+            report = ingest.ingest(self.config, self.store, payload, fetch=dropped is not None, now=now, client=client)
             assert report.outcome in ("recorded", "updated", "stale", "unchanged"), report.summary()
         sent, self.queue = len(self.queue), []
         return sent
@@ -82,7 +91,11 @@ class Reporter:
         payload = {"event_type": "workflow_run_completed" if done else "workflow_run_in_progress",
                    "repository": self.repo, "workflow_run": run}
         now = _t(completed or started) or dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-        self.queue.append((json.dumps(payload, separators=(",", ":")), now))
+        text, dropped = json.dumps(payload, separators=(",", ":")), None
+        if len(text) > ingest.MAX_PAYLOAD_CHARS:  # as notify_quartz does: drop the jobs, ask for them to be fetched
+            dropped, run["jobs"] = run["jobs"], []
+            text = json.dumps(payload, separators=(",", ":"))
+        self.queue.append((text, now, dropped))
 
     def job(self, name: str, cell: dict) -> dict:
         done = cell["status"] != "in_progress"
@@ -126,8 +139,14 @@ class Reporter:
         for pipeline in ("rocm", "pytorch", "jax"):
             for phase in ("test", "test_full"):
                 for platform, arches in pipelines.get(pipeline, {}).get(phase, {}).items():
+                    refreshed = {}
                     for arch, leaf in arches.items():
-                        self.send_test(pipeline, phase, platform, arch, leaf)
+                        if self.refreshed(pipeline, platform, leaf):
+                            refreshed[arch] = leaf
+                            self.send_test_snapshots(pipeline, phase, platform, arch, leaf)
+                        else:
+                            self.send_test(pipeline, phase, platform, arch, leaf)
+                    self.send_release_reports(pipeline, platform, refreshed)
         for platform in ("linux", "windows"):
             self.send_cdn(platform, summary[platform].get("urls", {}))
         if doc.get("completed_at") and finish:
@@ -159,17 +178,95 @@ class Reporter:
             status = next((s for s in ("failure", "in_progress", "cancelled", "success") if s in statuses), "skipped")
             starts = [c["started_at"] for c in cells if c.get("started_at")]
             ends = [c["completed_at"] for c in cells if c.get("completed_at")]
+            # The build call of a run that also tests reports its end before any of that run's test leaves closes
+            # (its jobs stay in the run's job list, later times included).
+            closes = [t["completed_at"] for phase in ("test", "test_full")
+                      for arches in self.doc["pipelines"][pipeline].get(phase, {}).values() for t in arches.values()
+                      if t["run_id"] == run_id and t.get("completed_at")]
+            end = min([max(ends, default=None), *closes], default=None) if ends else None
             self.send(BUILD_WORKFLOW[(pipeline, platform)], run_id, attempt, status, min(starts, default=None),
-                      max(ends, default=None) if status != "in_progress" else None,
+                      end if status != "in_progress" else None,
                       {"amdgpu_families": "", "artifact_run_id": str(self.trigger)}, jobs)
+
+    def test_job(self, pipeline: str, platform: str, arch: str, cell: dict) -> dict:
+        runner = "windows-gpu-runner" if platform == "windows" else "linux-gpu-runner"
+        return self.job(f"Build | py {cell['py']} | {AXIS[pipeline]} {cell[_axis_key(pipeline)]} / Test | {arch} | "
+                        f"{runner}", cell)
 
     def send_test(self, pipeline: str, phase: str, platform: str, arch: str, leaf: dict) -> None:
         runner = "windows-gpu-runner" if platform == "windows" else "linux-gpu-runner"
-        jobs = [self.job(f"Build | py {c['py']} | {AXIS[pipeline]} {c[_axis_key(pipeline)]} / Test | {arch} | "
-                         f"{runner}", c) for c in leaf.get("variants", [])]
+        jobs = [self.test_job(pipeline, platform, arch, c) for c in leaf.get("variants", [])]
         self.send(TEST_WORKFLOW[(pipeline, phase)], leaf["run_id"], leaf["run_attempt"], leaf["status"],
                   leaf.get("started_at"), leaf.get("completed_at"),
                   {"amdgpu_family": arch, "test_runs_on": runner, "artifact_run_id": str(self.trigger)}, jobs)
+
+    # ------------------------------------------------------------ shared pytorch/jax runs
+
+    def refreshed(self, pipeline: str, platform: str, leaf: dict) -> bool:
+        """A matrix test leaf whose finish was stamped by its run's release-level (build-phase) report.
+
+        PyTorch and JAX release workflows call their tests as reusable workflows, so test and build jobs share
+        one run. A finished leaf whose status or completed_at is not what its own cells roll up to was closed
+        by that run's release-level report, not by its test call.
+        """
+        cells = leaf.get("variants") or []
+        if pipeline not in AXIS or not cells or not leaf.get("completed_at"):
+            return False
+        builds = self.doc["pipelines"][pipeline]["build"].get(platform, {}).get("variants", [])
+        if leaf["run_id"] not in {c["run_id"] for c in builds}:
+            return False  # a standalone test run (test_full) has a run of its own
+        ends = [c["completed_at"] for c in cells if c.get("completed_at")]
+        return (leaf["completed_at"] != max(ends, default=None)
+                or leaf["status"] != _rollup(c["status"] for c in cells))
+
+    def release_cells(self, leaf: dict) -> list[dict]:
+        """The cells the release-level report's job list shows: this run attempt's finished ones."""
+        return [c for c in leaf["variants"] if (c["run_id"], c["run_attempt"]) == (leaf["run_id"], leaf["run_attempt"])
+                and c["status"] != "in_progress"]
+
+    def send_test_snapshots(self, pipeline: str, phase: str, platform: str, arch: str, leaf: dict) -> None:
+        """The test call's own reports: sent while running, with the jobs not yet finished in its run's list."""
+        runner = "windows-gpu-runner" if platform == "windows" else "linux-gpu-runner"
+        closing = {id(c) for c in self.release_cells(leaf)}
+        first = {}  # run id -> its earliest attempt in this leaf
+        for cell in leaf["variants"]:
+            first[cell["run_id"]] = min(first.get(cell["run_id"], cell["run_attempt"]), cell["run_attempt"])
+        placeholders: dict[tuple[int, int], list[dict]] = {}
+        for cell in leaf["variants"]:  # job ids in the document's cell order, whichever report carries them
+            self.cell_jobs[id(cell)] = self.test_job(pipeline, platform, arch, cell)
+            if cell["run_attempt"] > first[cell["run_id"]]:
+                # A re-run cell was first listed, still running, by the earlier attempt: that fixes its place.
+                waiting = {k: v for k, v in cell.items() if k not in ("completed_at", "status")}
+                placeholders.setdefault((cell["run_id"], first[cell["run_id"]]), []).append(
+                    self.test_job(pipeline, platform, arch, {**waiting, "status": "in_progress"}))
+        attempts: dict[tuple[int, int], list[dict]] = {(leaf["run_id"], leaf["run_attempt"]): []}
+        for cell in leaf["variants"]:
+            if id(cell) not in closing:
+                attempts.setdefault((cell["run_id"], cell["run_attempt"]), []).append(cell)
+        for run_id, attempt in sorted(set(attempts) | set(placeholders)):
+            cells = attempts.get((run_id, attempt), [])
+            starts = [c["started_at"] for c in cells if c.get("started_at")]
+            jobs = sorted([self.cell_jobs[id(c)] for c in cells] + placeholders.get((run_id, attempt), []),
+                          key=lambda j: j["id"])
+            self.send(TEST_WORKFLOW[(pipeline, phase)], run_id, attempt, "in_progress",
+                      min(starts, default=leaf["started_at"]), None,
+                      {"amdgpu_family": arch, "test_runs_on": runner, "artifact_run_id": str(self.trigger)}, jobs)
+
+    def send_release_reports(self, pipeline: str, platform: str, leaves: dict[str, dict]) -> None:
+        """One finished release-level report per (run, attempt, time) that closed refreshed leaves."""
+        groups: dict[tuple[int, int, str], dict[str, dict]] = {}
+        for arch, leaf in leaves.items():
+            groups.setdefault((leaf["run_id"], leaf["run_attempt"], leaf["completed_at"]), {})[arch] = leaf
+        for (run_id, attempt, completed), group in groups.items():
+            cells = {arch: self.release_cells(leaf) for arch, leaf in group.items()}
+            statuses = [c["status"] for arch_cells in cells.values() for c in arch_cells]
+            status = _rollup(statuses)
+            if len(group) == 1:  # a run testing one family: its conclusion is that family's verdict
+                status = next(iter(group.values()))["status"]
+            jobs = [self.cell_jobs[id(c)] for arch_cells in cells.values() for c in arch_cells]
+            starts = [c["started_at"] for arch_cells in cells.values() for c in arch_cells if c.get("started_at")]
+            self.send(RELEASE_WORKFLOW[(pipeline, platform)], run_id, attempt, status, min(starts, default=completed),
+                      completed, {"amdgpu_families": ",".join(group), "artifact_run_id": str(self.trigger)}, jobs)
 
     def send_cdn(self, platform: str, urls: dict) -> None:
         if not urls.get("tarballs", "").startswith("https://rocm.nightlies.amd.com/"):
@@ -182,6 +279,21 @@ class Reporter:
         self.send(f"multi_arch_release_{platform}.yml", run_id, build["run_attempt"], "success",
                   build.get("started_at"), build.get("completed_at"), self.linkage(run_id, platform),
                   captured={"publish_to_release_buckets": {"result": "success", "outputs": {}}})
+
+
+class _JobsClient:
+    """Answers ingest's job fetch (fetch_jobs=true) with the jobs the sender dropped."""
+
+    def __init__(self, jobs: list[dict]):
+        self.jobs = jobs
+
+    def pages(self, path: str, params: dict):
+        yield types.SimpleNamespace(body={"jobs": self.jobs})
+
+
+def _rollup(statuses) -> str:
+    seen = set(statuses)
+    return next((s for s in ("failure", "in_progress", "cancelled", "success") if s in seen), "skipped")
 
 
 def _axis_key(pipeline: str) -> str:
