@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from quartz.failures import find_failure, load_rules
 from quartz.devtools.simulator.downloads import FAILURE_LINES, job_log
+from quartz.failures import find_failure, load_rules
 
 RULES = load_rules()
 # Job kind -> (rule, the line it should pick).

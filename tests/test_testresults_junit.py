@@ -256,8 +256,8 @@ def test_read_artifact_refuses_a_hostile_archive_whole():
 
 
 def test_the_simulators_reports_parse_with_the_failing_test_named():
-    from quartz.simulator import JobSpec, World
-    from quartz.simulator.downloads import TESTS_PER_JOB, artifact_zip
+    from quartz.devtools.simulator import JobSpec, World
+    from quartz.devtools.simulator.downloads import TESTS_PER_JOB, artifact_zip
 
     world = World(dt.datetime(2026, 11, 1, tzinfo=dt.UTC), seed=4)
     world.add_repo("ROCm/pytorch")
