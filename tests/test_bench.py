@@ -16,6 +16,8 @@ from quartz.github.client import GitHubClient
 from quartz.store.db import Store
 from quartz.sync import runs as sync
 
+pytestmark = pytest.mark.slow
+
 QUICK = Sizes.quick()
 
 

@@ -24,6 +24,8 @@ from quartz.github.client import GitHubClient
 from quartz.store import remote as storage
 from quartz.store.db import Store
 
+pytestmark = pytest.mark.slow
+
 T0 = dt.datetime(2026, 11, 20, 0, 0, tzinfo=dt.UTC)
 TOKEN = "sim-token-cycle"
 FLEET = """\
@@ -185,7 +187,7 @@ def test_quartz_cycle_command_writes_the_step_summary(fleet, tmp_path):
 
 
 def test_a_runner_without_site_renders_only_what_changed_and_publishes_the_whole_site(fleet, tmp_path):
-    from quartz.site import render
+    from quartz.site.render import render
 
     fleet.cycle(site="runner-1")
     fleet.nightly()

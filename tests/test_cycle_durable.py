@@ -24,6 +24,8 @@ from quartz.store import remote as storage
 from quartz.store.db import Store
 from tests.helpers.site import validate_json_files
 
+pytestmark = pytest.mark.slow
+
 # The `quartz` subprocesses run on the real clock, so the simulated world ends now.
 T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(days=2)
 TOKEN = "sim-token-durable"

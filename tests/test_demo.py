@@ -15,6 +15,8 @@ from quartz.devtools import demo
 from quartz.errors import BadInput
 from quartz.store.db import Store
 
+pytestmark = [pytest.mark.demo, pytest.mark.slow]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 END = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 

@@ -35,6 +35,8 @@ from quartz.store.db import Store
 from quartz.sync import runs as sync
 from tests.helpers.site import validate_json_files
 
+pytestmark = pytest.mark.slow
+
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 REPO = Path(__file__).resolve().parent.parent
 PAYLOADS = sorted((REPO / "tests" / "fixtures" / "rocm-quartz" / "payloads").glob("*.json"))

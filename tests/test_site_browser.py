@@ -9,7 +9,8 @@ import pytest
 from tests.helpers.site import CHROMIUM, CHROMIUM_ARGS, render_site, serve
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")]
 
 SHOTS = os.environ.get("QUARTZ_SCREENSHOTS")  # set to a directory to keep screenshots for a look
 

@@ -66,6 +66,7 @@ def test_serve_serves_the_site_over_http(fixture_store, tmp_path):
         make_server(tmp_path / "empty")
 
 
+@pytest.mark.slow
 def test_a_plain_pip_install_ships_and_finds_the_templates(fixture_store, tmp_path):
     """Not editable: the wheel must carry templates/ and the schemas inside the package."""
     target = tmp_path / "installed"

@@ -10,6 +10,7 @@ import pytest
 
 from quartz import config
 from quartz.rocm import ingest, statusjson
+from quartz.site.writer import Writer
 from quartz.store.db import Store
 from tests.helpers.statusjson import Reporter, small_doc
 
@@ -213,11 +214,12 @@ def test_reports_that_do_not_belong_to_the_release_are_left_out(cfg, store):
     assert doc["pipelines"]["rocm"]["test"]["linux"]["gfx94X-dcgpu"]["run_id"] == 1001
 
 
-def test_no_document_without_a_release_run(cfg, store):
+def test_no_document_without_a_release_run(cfg, store, tmp_path):
     for path in sorted(PAYLOADS.glob("*.json")):  # dev builds: stored, but no nightly of theirs
         ingest.ingest(cfg, store, path.read_text(encoding="utf-8"), fetch=False, now=NOW)
     assert statusjson.build(store, cfg, "20260619") is None
-    assert statusjson.write_all(store, cfg, "/nonexistent-never-written", NOW).documents == 0
+    assert statusjson.write_all(store, cfg, Writer(tmp_path), NOW).documents == 0
+    assert not any(tmp_path.iterdir())
 
 
 # ---------------------------------------------------------------- the files
@@ -232,7 +234,7 @@ def test_write_all_writes_days_latest_and_latest_good(cfg, store, tmp_path):
     Reporter(small_doc("20260101", 1000), cfg, store).send_all()
     Reporter(small_doc("20260102", 2000, leaf="failure", finished="failure"), cfg, store).send_all()
     Reporter(small_doc("20260103", 3000, leaf="in_progress", finished=None), cfg, store).send_all()
-    report = statusjson.write_all(store, cfg, tmp_path, NOW)
+    report = statusjson.write_all(store, cfg, Writer(tmp_path), NOW)
     nightly = tmp_path / "release-nightly"
     assert report.documents == 3 and (report.latest, report.latest_good) == ("20260103", "20260101")
     assert read(nightly / "latest.json") == read(nightly / "20260103" / "status.json")
@@ -241,12 +243,12 @@ def test_write_all_writes_days_latest_and_latest_good(cfg, store, tmp_path):
 
     # An older day arriving late never moves latest back.
     Reporter(small_doc("20251231", 500), cfg, store).send_all()
-    statusjson.write_all(store, cfg, tmp_path, NOW)
+    statusjson.write_all(store, cfg, Writer(tmp_path), NOW)
     assert read(nightly / "latest.json")["build_date"] == "20260103"
     assert read(nightly / "latest_good.json")["build_date"] == "20260101"
     # The live day finishing well becomes the latest good one.
     Reporter(small_doc("20260103", 3000), cfg, store).send_all()
-    statusjson.write_all(store, cfg, tmp_path, NOW)
+    statusjson.write_all(store, cfg, Writer(tmp_path), NOW)
     assert read(nightly / "latest_good.json")["build_date"] == "20260103"
 
 
@@ -255,14 +257,14 @@ def test_a_symlink_left_by_an_older_tree_becomes_a_plain_file(cfg, store, tmp_pa
     nightly = tmp_path / "release-nightly"
     nightly.mkdir()
     (nightly / "latest.json").symlink_to("elsewhere.json")
-    statusjson.write_all(store, cfg, tmp_path, NOW)
+    statusjson.write_all(store, cfg, Writer(tmp_path), NOW)
     assert read(nightly / "latest.json")["build_date"] == "20260101"
 
 
 def test_prereleases_live_at_their_version_path(cfg, store, tmp_path):
     Reporter(small_doc("20260201", 1000, version="7.14.0rc2"), cfg, store).send_all()
     Reporter(small_doc("20260101", 2000, version="7.14.0rc10"), cfg, store).send_all()
-    statusjson.write_all(store, cfg, tmp_path, NOW)
+    statusjson.write_all(store, cfg, Writer(tmp_path), NOW)
     rc2 = read(tmp_path / "prereleases" / "7.14.0" / "7.14.0rc2" / "status.json")
     assert (rc2["release_type"], rc2["rocm_version"]) == ("rc", "7.14.0rc2")
     assert read(tmp_path / "prereleases" / "latest.json")["rocm_version"] == "7.14.0rc10"  # rc10 is newer than rc2

@@ -48,7 +48,6 @@ from quartz.github.client import GitHubError
 
 SEARCH_SLACK = timedelta(minutes=2)  # clocks differ a little; look for runs created a bit before the intent
 OUTCOME_TRIES = 3
-NOT_GREEN = ("failure", "cancelled", "timed_out")  # a stage that may still turn green when its run is re-run
 
 
 @dataclass
@@ -183,7 +182,7 @@ def complete_from_github(config: Config, store, client, snap: Snapshot, now: dat
         wanted.add(cr.trigger_run_id)
     # A failed stage's run may be re-run by hand long after the sync stopped looking at it: ask by id
     # (a conditional GET, free when nothing changed).
-    recheck = {st.run_id for st in snap.stages.values() if st.run_id and st.status in NOT_GREEN}
+    recheck = {st.run_id for st in snap.stages.values() if st.run_id and st.status in engine.MAY_TURN_GREEN}
     for run_id in sorted((wanted - set(runs)) | recheck):
         repo = next((st.repo for st in snap.stages.values() if st.run_id == run_id), None) or cr.trigger_repo
         fetched = fetch_run(client, repo, run_id, now) if repo else None

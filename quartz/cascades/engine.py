@@ -43,6 +43,7 @@ from quartz.text import cap
 ACTIVE = ("pending", "dispatched", "running")
 TERMINAL = ("success", "failure", "cancelled", "timed_out", "skipped")
 NOT_SUCCEEDED = ("failure", "cancelled", "timed_out", "skipped")
+MAY_TURN_GREEN = ("failure", "cancelled", "timed_out")  # a stage whose run, re-run by hand, may still pass
 CASCADE_FINISHED = ("success", "partial_failure", "failure", "cancelled")
 TRIGGER_MAX_AGE = timedelta(days=3)
 REOPEN_WINDOW = timedelta(days=3)  # finished cascades still watched for runs re-run by hand

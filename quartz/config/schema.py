@@ -6,14 +6,13 @@ misspelt one); `quartz schema` writes it out so editors can complete the file.
 
 from __future__ import annotations
 
+from quartz.github import rows
+
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 REPO_PATTERN = r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+$"
 CATEGORIES = ["core", "1p_downstream", "3p_downstream"]
-CONCLUSIONS = [
-    "success", "failure", "neutral", "cancelled", "timed_out",
-    "action_required", "stale", "skipped", "startup_failure", "any",
-]
+CONCLUSIONS = [*rows.CONCLUSIONS, "any"]  # what a trigger may ask for
 
 _duration = {"type": "string", "pattern": DURATION_PATTERN, "description": "e.g. 45m, 6h, 1h30m, 2d"}
 _string_map = {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}

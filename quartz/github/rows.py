@@ -19,6 +19,11 @@ URL_CAP = 1024
 SHA_CAP = 64
 LABELS_MAX = 50  # labels kept per job
 
+# GitHub's vocabulary for a workflow run (REST docs; `status` filters take either).
+RUN_STATUSES = ("queued", "in_progress", "completed", "waiting", "requested", "pending")
+CONCLUSIONS = ("success", "failure", "neutral", "cancelled", "timed_out", "action_required", "stale", "skipped",
+               "startup_failure")
+
 
 def parse_time(text: str | None) -> dt.datetime | None:
     """GitHub's ISO 8601 timestamp (`2026-12-02T18:41:58Z`) as an aware UTC datetime; None or '' stays None."""

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from quartz.config import Config
 from quartz.errors import BadInput, QuartzError
-from quartz.github.rows import job_row, parse_time
+from quartz.github.rows import CONCLUSIONS, RUN_STATUSES, job_row, parse_time
 from quartz.rocm import therock
 
 MAX_PAYLOAD_CHARS = 65_535  # GitHub's cap on a workflow_dispatch's inputs
@@ -38,9 +38,6 @@ MAX_KEYS = 200  # inputs and captured outputs of one reusable workflow
 MAX_JOBS = 2_000  # a large release run has a few hundred
 MAX_LIST = 500  # pull requests, referenced workflows, labels
 EVENT_TYPES = ("workflow_run_completed", "workflow_run_in_progress")
-RUN_STATUSES = frozenset({"queued", "in_progress", "completed", "waiting", "requested", "pending"})
-CONCLUSIONS = frozenset({"success", "failure", "neutral", "cancelled", "timed_out", "action_required", "stale",
-                         "skipped", "startup_failure"})
 _REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 _WORKFLOW_PATH = re.compile(r"^(?:[A-Za-z0-9._/-]+/)?\.github/workflows/[A-Za-z0-9._-]+\.ya?ml(?:@[\w./-]+)?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")

@@ -8,7 +8,7 @@ a pure function of the stored reports and jobs, so the arrival order of
 reports can never change the outcome:
 
     doc = build(store, config, "20260818")            # dict, or None when no release owns that day
-    report = write_all(store, config, out_dir, now)   # every document plus the latest files
+    report = write_all(store, config, writer, now)   # every document plus the latest files, via the site's writer
 
 The folding rules, as ROCm/Quartz applies them:
 - A document belongs to the top-level release run (`multi_arch_release.yml`,
@@ -45,7 +45,6 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from quartz.config import Config
 from quartz.rocm import therock
@@ -69,7 +68,6 @@ _MATRIX_INPUTS = {"torch": ("pytorch_git_ref", "torch_version"), "jax_ref": ("ja
 _CELL = re.compile(r"py\s+(?P<py>\S+)\s*\|\s*(?:torch|jax)\s+(?P<ref>\S+)", re.IGNORECASE)
 _TEST_ARCH = re.compile(rf"Test\s*\|\s*(?P<arch>{therock.GPU_FAMILY})", re.IGNORECASE)
 DEFAULT_REPOS = ("rocm/rockrel",)
-WINDOW = dt.timedelta(days=21)  # reports of one day's release arrive within this long of it
 
 
 def rollup(statuses: Iterable[str], fallback: str) -> str:
@@ -722,19 +720,12 @@ def _prerelease_order(version: str) -> tuple[int, ...]:
     return tuple(int(g) for g in match.groups()) if match else (0, 0, 0, 0)
 
 
-def _write(out_dir: Path, relative: str, doc: dict, report: StatusJsonReport) -> None:
-    path = out_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_symlink():  # a plain file even where an older tree had a link
-        path.unlink()
-    data = json.dumps(doc, indent=2) + "\n"
-    # Unchanged documents are left alone, so publish uploads nothing for them.
-    if not path.exists() or path.read_text(encoding="utf-8") != data:
-        path.write_text(data, encoding="utf-8")
+def _write(writer, relative: str, doc: dict, report: StatusJsonReport) -> None:
+    writer.write(relative, json.dumps(doc, indent=2) + "\n")  # the site's writer leaves unchanged files alone
     report.files.append(relative)
 
 
-def write_all(store, config: Config, out_dir, now: dt.datetime) -> StatusJsonReport:
+def write_all(store, config: Config, writer, now: dt.datetime) -> StatusJsonReport:
     """Write every release document, plus `latest.json` and `latest_good.json` as plain copies.
 
     latest.json is the newest day (or newest release candidate), never an older
@@ -742,7 +733,6 @@ def write_all(store, config: Config, out_dir, now: dt.datetime) -> StatusJsonRep
     `now` bounds nothing today; it is taken so `quartz render` passes one clock.
     """
     del now
-    out_dir = Path(out_dir)
     report = StatusJsonReport()
     grouped = load_reports(store, config, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     nightlies: dict[str, dict] = {}
@@ -754,20 +744,20 @@ def write_all(store, config: Config, out_dir, now: dt.datetime) -> StatusJsonRep
         report.documents += 1
         if kind == "nightly":
             nightlies[key] = doc
-            _write(out_dir, f"release-nightly/{key}/status.json", doc, report)
+            _write(writer, f"release-nightly/{key}/status.json", doc, report)
         else:
             prereleases[key] = doc
             base = key[: key.index("rc")]
-            _write(out_dir, f"prereleases/{base}/{key}/status.json", doc, report)
+            _write(writer, f"prereleases/{base}/{key}/status.json", doc, report)
     if nightlies:
         newest = max(nightlies)
-        _write(out_dir, "release-nightly/latest.json", nightlies[newest], report)
+        _write(writer, "release-nightly/latest.json", nightlies[newest], report)
         report.latest = newest
         good = [day for day, doc in nightlies.items() if doc["summary"]["overall_status"] == "success"]
         if good:
-            _write(out_dir, "release-nightly/latest_good.json", nightlies[max(good)], report)
+            _write(writer, "release-nightly/latest_good.json", nightlies[max(good)], report)
             report.latest_good = max(good)
     if prereleases:
         newest = max(prereleases, key=_prerelease_order)
-        _write(out_dir, "prereleases/latest.json", prereleases[newest], report)
+        _write(writer, "prereleases/latest.json", prereleases[newest], report)
     return report

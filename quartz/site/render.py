@@ -145,9 +145,9 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
-    counts = site.writer.finish()
     # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
-    status = statusjson.write_all(store, config, out_dir, now)
+    status = statusjson.write_all(store, config, site.writer, now)
+    counts = site.writer.finish()
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
                         unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
                         status_documents=status.documents)
