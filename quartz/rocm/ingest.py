@@ -364,7 +364,7 @@ def ingest(config: Config, store, payload_json: str, *, fetch: bool, now: dt.dat
         jobs, jobs_from = fetch_jobs(client, payload["repository"], run_id, attempt), "api"
     with store.transaction():
         _record(config, store, payload, run, unit, digest, sender, jobs_from, now)
-        store.execute("rocm/jobs_upsert", rows=job_rows(jobs, run_id, attempt))
+        store.execute("sync/upsert_jobs", rows=job_rows(jobs, run_id, attempt))
     return IngestReport(run_id, attempt, unit, "updated" if existing else "recorded", len(jobs), jobs_from)
 
 

@@ -4,7 +4,7 @@
     rows = store.query("site/project_runs", project="vllm")   # queries/site/project_runs.sql
     with store.transaction():
         store.execute("rocm/run_upsert", **row)
-        store.executemany("rocm/jobs_upsert", rows)
+        store.executemany("sync/upsert_jobs", rows)
 
 Queries are files under `queries/<owner>/`, one statement each, with DuckDB named
 parameters (`$project`) that the first line declares (`-- params: project`).
