@@ -288,6 +288,11 @@ def main(args) -> int:
               f"(normal for a long backfill): {'; '.join(report.left_for_next())}")
     if report.failure is not None:
         raise report.failure  # the CLI prints it as one line (the traceback only with --debug)
+    if report.status == "partial":  # the last lines say why: each project that failed, or what stopped the sync
+        for name, why in report.sync.failures:
+            print(f"quartz cycle: sync of {name} failed: {' '.join(why.split())[:500]}", file=sys.stderr)
+        if report.sync.stopped:
+            print(f"quartz cycle: sync stopped early: {report.sync.stopped}", file=sys.stderr)
     return 0 if report.status == "ok" else 1
 
 

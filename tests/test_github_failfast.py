@@ -22,7 +22,7 @@ from quartz.cascades import engine
 from quartz.cascades import state as cascade_store
 from quartz.deadline import Deadline
 from quartz.devtools.simulator import SimulatorServer
-from quartz.github.client import Forbidden, GitHubClient
+from quartz.github.client import Forbidden, GitHubClient, Unreachable
 from quartz.store.db import Store
 from quartz.sync.failfast import GitHubDown
 from quartz.sync.runs import sync
@@ -151,15 +151,27 @@ def test_the_cli_last_line_names_the_cause_and_the_url(tmp_path, monkeypatch, ca
                    "2 not tried"
 
 
-def test_a_server_that_never_answers_is_tried_twice_per_project_then_the_sync_stops(store):
+def test_a_server_that_never_answers_costs_one_timeout_per_project_then_the_sync_stops(store):
     silent = _Silent()
     try:
         report, client, sleeps = _sync_five(store, silent.url, timeout=0.2)
     finally:
         silent.close()
     assert "is unreachable (no answer within 0.2 s) — stopped after 3 projects" in str(report.fatal)
-    assert client.stats.requests == 6 and len(silent.accepted) == 6  # one retry each, on a new connection
-    assert sleeps.waits == [1, 1, 1]  # the injected backoff, never a real sleep
+    assert client.stats.requests == 3 and len(silent.accepted) == 3  # it never answered: no retry
+    assert sleeps.waits == []
+
+
+def test_a_timeout_from_a_server_that_answered_before_is_retried_once(cascade_fleet):
+    fleet = cascade_fleet
+    client = fleet.client(timeout=0.3)
+    client.get("/repos/ROCm/rockrel")
+    fleet.server.faults.hang(r"/actions/runs", "GET", seconds=2, times=1)
+    assert client.get("/repos/ROCm/rockrel/actions/runs").status == 200  # the second try is answered
+    fleet.server.faults.hang(r"/actions/runs", "GET", seconds=2, times=2)
+    with pytest.raises(Unreachable, match=r"no answer within 0.3 s"):
+        client.get("/repos/ROCm/rockrel/actions/runs")
+    assert client.stats.requests == 5 and client.down_streak == 1
 
 
 def test_a_server_answering_401_to_everything_stops_after_three_projects(store):
@@ -343,3 +355,31 @@ def test_a_dispatch_is_not_started_past_the_deadline_and_stays_pending(cascade_f
     [cr] = fleet.cascade_runs()
     assert fleet.stages(cr["cascade_run_id"])["pytorch"]["status"] == "pending"  # not claimed: nothing to resolve
     assert fleet.advance().dispatched == 1 and fleet.dispatch_posts("pytorch") == 1
+
+
+def test_a_cycle_against_a_closed_port_fails_naming_the_cause_and_keeps_its_store(tmp_path, monkeypatch, capsys):
+    (tmp_path / "cascades.yaml").write_text(FIVE)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    url = f"http://127.0.0.1:{_closed_port()}"
+    code = cli.main(["cycle", "--config", str(tmp_path / "cascades.yaml"), "--store", str(tmp_path / "q.duckdb"),
+                     "--github-url", url, "--out", str(tmp_path / "site"), "--deadline", "60"])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 1
+    assert last.startswith(f"quartz cycle: sync failed: GitHub at {url} is unreachable (connection refused) — "
+                           "stopped after 3 projects, 2 not tried")
+    with Store.open(tmp_path / "q.duckdb", read_only=True) as store:
+        [(status, error)] = store.db.execute("SELECT status, error FROM cycle_log").fetchall()
+    assert status == "failed" and "connection refused" in error
+
+
+def test_a_cycle_with_a_404_project_ends_with_that_projects_cause(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "cascades.yaml"
+    path.write_text(GHOST)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    with SimulatorServer(fleet_world(history_days=1), token=TOKEN) as server:
+        code = cli.main(["cycle", "--config", str(path), "--store", str(tmp_path / "q.duckdb"),
+                         "--github-url", server.url, "--out", str(tmp_path / "site")])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert code == 1
+    assert last.startswith(f"quartz cycle: sync of ghost failed: ROCm/ghost: unknown repository ROCm/ghost "
+                           f"({path}:{_line_of(GHOST, 'repo: ROCm/ghost')})")

@@ -8,8 +8,8 @@ prefixes) with a thin layer of our own on top:
   ETag (`remember`) only after it has stored what the body said, so a crash in
   between can never hide a change;
 - pagination follows `Link: rel="next"`; page URLs are never built by hand;
-- GETs are retried on 5xx, reset connections and (once) read timeouts with
-  exponential backoff; connection refused, DNS, TLS and connect timeouts are not
+- GETs are retried on 5xx, reset connections and (once, if GitHub has answered
+  this client before) read timeouts with exponential backoff; connection refused, DNS, TLS and connect timeouts are not
   retried (they do not heal in seconds): they raise Unreachable, and
   `down_streak` counts them (and 401s) in a row so a sync can stop early;
 - with a `deadline` (quartz.deadline), no GET starts and no wait is slept past it;
@@ -182,6 +182,7 @@ class GitHubClient:
         self.deadline = deadline  # no GET starts and no wait is slept past it
         self.down_streak = 0  # Unreachable/401 answers in a row, no other answer in between
         self.last_down: GitHubError | None = None  # the newest of those, for the line that stops a sync
+        self.answered = False  # GitHub has answered this client at least once (then a timeout may be a blip)
         self.sleep = sleep
         self.clock = clock  # epoch seconds, to read x-ratelimit-reset against
         self.max_wait_s = max_wait_s
@@ -300,6 +301,7 @@ class GitHubClient:
                 self._backoff(failures, url)
                 continue
             self.down_streak = self.down_streak + 1 if status == 401 else 0
+            self.answered = True
             response_headers = {k.lower(): v for k, v in response_headers.items()}
             if status == 304:
                 self.stats.not_modified += 1
@@ -326,7 +328,9 @@ class GitHubClient:
         """Raise at once when no retry can help soon (refused, DNS, TLS, connect timeout) or tries are used up."""
         hard = noanswer.hard_cause(exc, self.connect_timeout)
         timed_out = isinstance(exc, requests.exceptions.ReadTimeout)
-        if hard is None and not (timed_out and failures > READ_TIMEOUT_RETRIES) and failures <= self.max_retries:
+        # A server that has never answered and times out is not there; one that has may be having a blip.
+        timeouts_allowed = READ_TIMEOUT_RETRIES if self.answered else 0
+        if hard is None and not (timed_out and failures > timeouts_allowed) and failures <= self.max_retries:
             return
         if hard is None and not timed_out:
             raise GitHubError(f"GitHub did not answer GET {url} after {failures} tries "
