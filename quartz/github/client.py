@@ -403,7 +403,7 @@ def _error_for(status: int, text: str, url: str, headers: Mapping[str, str] | No
         return NotFound(f"GitHub answered 404 for GET {url}{said} — the repository or workflow does not exist, "
                         "or the token cannot see it", status, url)
     if status == 401:
-        return BadCredentials(f"GitHub rejected the token (401 bad credentials{said}) for GET {url}; "
+        return BadCredentials(f"GitHub rejected the token (401{said or ': bad credentials'}) for GET {url}; "
                               "set GITHUB_TOKEN to a valid token", status, url)
     if status == 403:
         permission = _permission_named(headers or {}, message)
