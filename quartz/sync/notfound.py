@@ -8,6 +8,7 @@ more GET of the repository tells the two apart; it is sent only after a 404.
 from __future__ import annotations
 
 from quartz.config import Project
+from quartz.deadline import DeadlineReached
 from quartz.github.client import GitHubError, NotFound
 
 
@@ -19,7 +20,7 @@ def explain(client, project: Project, workflow: str) -> str:
         at = f" ({project.repo_at})" if project.repo_at else ""
         return (f"unknown repository {project.repo}{at}: GitHub answered 404 — it does not exist, "
                 "or the token cannot see it")
-    except GitHubError:
+    except (GitHubError, DeadlineReached):
         pass  # fall back to the general wording below
     else:
         where = project.workflow_at(workflow)
