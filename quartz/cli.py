@@ -96,6 +96,8 @@ def _cycle_args(p):
     _github(p)
     _site(p)
     _target(p)
+    p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
+                   help="time budget: start no new work after this (default: 80%% of settings.schedule_interval)")
 
 
 def _demo_args(p):

@@ -7,6 +7,14 @@ it records the failure in the store (one more push) so the next render can say
 the dashboard was behind, and the next cycle renders again. A cycle that loses
 the push race publishes nothing, so the public site always comes from the store
 that S3 holds.
+
+A cycle has a time budget (`--deadline`, default 80% of settings.schedule_interval)
+so it ends before the next one is due: sync starts no new project, page or
+request after SYNC_SHARE of it, advance no new cascade run or dispatch after
+ADVANCE_SHARE, and the rest is for push, render and publish. What is left is
+said in the summary and done by the next cycle (exit 0: a long backfill simply
+spans cycles). GitHub unreachable, or rejecting the token, stops the sync after
+a few projects; the cycle then pushes what it had and fails naming the cause.
 """
 
 from __future__ import annotations
@@ -24,10 +32,13 @@ from pathlib import Path
 
 from quartz import publish
 from quartz.config import Config
-from quartz.errors import QuartzError
+from quartz.deadline import Deadline
+from quartz.errors import BadInput, QuartzError
 from quartz.store import remote as storage
 
 PHASES = ("pull", "sync", "advance", "push", "render", "publish")
+DEFAULT_BUDGET_SHARE = 0.8  # of settings.schedule_interval: the job's start-up and slack take the rest
+SYNC_SHARE, ADVANCE_SHARE = 0.7, 0.85  # of the budget, counted from the cycle's start
 
 
 @dataclass
@@ -70,8 +81,22 @@ class CycleReport:
                          f"{self.publish.unchanged} / {self.publish.deleted} |")
         timings = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines += ["", f"Phases: {timings}", ""]
+        if self.left_for_next():
+            lines += [f"**Left for the next cycle** (the time budget ran out; this is normal for a long "
+                      f"backfill): {'; '.join(self.left_for_next())}", ""]
         lines += [part.markdown() for part in (self.sync, self.advance) if part is not None]
         return "\n".join(lines)
+
+    def left_for_next(self) -> list[str]:
+        """What the time budget made this cycle leave for the next one, in words; empty when nothing."""
+        left = []
+        if self.sync is not None and self.sync.deferred and self.sync.skipped:
+            left.append(f"sync of {', '.join(self.sync.skipped)}")
+        if self.advance is not None and self.advance.left:
+            left.append(f"{self.advance.left} cascade runs to advance")
+        if self.advance is not None and self.advance.dispatches_left:
+            left.append(f"{self.advance.dispatches_left} dispatches")
+        return left
 
     def _last_rendered_text(self) -> str:
         if self.last_rendered is None:
@@ -111,7 +136,7 @@ class _Timer:
 def run_cycle(config: Config, location: str, client, site_dir: str | Path, target: str | None,
               now: dt.datetime, *, workdir: str | Path | None = None,
               clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True,
-              on_phase: Callable[[str], None] | None = None) -> CycleReport:
+              on_phase: Callable[[str], None] | None = None, deadline: Deadline | None = None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
     `render=False` skips the site (the demo renders once, after its last cycle).
 
@@ -124,7 +149,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
             pulled = storage.pull(location, workdir or scratch, client=s3)
             report.bytes_pulled = pulled.bytes_pulled
         try:
-            _sync_and_advance(config, pulled, client, report, timer, clock, s3)
+            _sync_and_advance(config, pulled, client, report, timer, clock, s3, deadline)
         except storage.StoreRaceLost:
             raise  # another cycle owns the store now: push nothing
         except Exception as exc:  # what was committed is consistent: keep it, then say which phase failed
@@ -140,7 +165,8 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
     return report
 
 
-def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3) -> None:
+def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3,
+                      deadline: Deadline | None = None) -> None:
     """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
     from quartz.cascades import advance as dispatch
     from quartz.store.db import Store
@@ -152,11 +178,15 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
         client.use_store(store)
         store.execute("cycle/log_start", cycle_id=report.cycle_id, started_at=report.started_at)
         with timer.phase("sync"):
-            report.sync = sync_module.sync(config, store, client, clock())
+            report.sync = sync_module.sync(config, store, client, clock(),
+                                           deadline=deadline and deadline.share(SYNC_SHARE))
+        if report.sync.fatal is not None:
+            raise report.sync.fatal  # GitHub down or the token rejected: advance would fail the same way
         with timer.phase("advance"):
             report.advance = dispatch.advance(
                 config, store, client, clock(),
                 before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
+                deadline=deadline and deadline.share(ADVANCE_SHARE),
             )
         used = client.stats.since(before)
         report.requests, report.points = used.requests, used.points
@@ -235,9 +265,10 @@ def main(args) -> int:
     client = client_from_args(args)
     target = args.target or os.environ.get("QUARTZ_PUBLISH_TARGET")
     started = dt.datetime.now(dt.UTC)
+    deadline = cycle_deadline(config, getattr(args, "deadline", None))
     try:
         report = run_cycle(config, args.store, client, args.out, target, started,
-                           clock=lambda: dt.datetime.now(dt.UTC))
+                           clock=lambda: dt.datetime.now(dt.UTC), deadline=deadline)
     except storage.StoreRaceLost as exc:
         # Another cycle pushed first: its store stands, and the next cycle redoes this one's work.
         print(f"quartz cycle: {exc}", file=sys.stderr)
@@ -252,9 +283,26 @@ def main(args) -> int:
           + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))
     if report.sync is not None:
         print(report.sync.summary())
+    if report.left_for_next():
+        print(f"quartz cycle: the time budget of {deadline.budget:.0f} s ran out; left for the next cycle "
+              f"(normal for a long backfill): {'; '.join(report.left_for_next())}")
     if report.failure is not None:
         raise report.failure  # the CLI prints it as one line (the traceback only with --debug)
+    if report.status == "partial":  # the last lines say why: each project that failed, or what stopped the sync
+        for name, why in report.sync.failures:
+            print(f"quartz cycle: sync of {name} failed: {' '.join(why.split())[:500]}", file=sys.stderr)
+        if report.sync.stopped:
+            print(f"quartz cycle: sync stopped early: {report.sync.stopped}", file=sys.stderr)
     return 0 if report.status == "ok" else 1
+
+
+def cycle_deadline(config: Config, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> Deadline:
+    """--deadline SECONDS, else DEFAULT_BUDGET_SHARE of the schedule interval, from now."""
+    if seconds is None:
+        seconds = DEFAULT_BUDGET_SHARE * config.settings.schedule_interval_s
+    if seconds <= 0:
+        raise BadInput(f"--deadline must be a positive number of seconds, got {seconds:g}")
+    return Deadline(seconds, clock)
 
 
 def _write_summary(text: str) -> None:

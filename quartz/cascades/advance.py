@@ -44,6 +44,7 @@ from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
 from quartz.cascades.state import CONFLICTS, Stale
 from quartz.config import Config
+from quartz.deadline import Deadline, DeadlineReached
 from quartz.github.client import GitHubError
 
 SEARCH_SLACK = timedelta(minutes=2)  # clocks differ a little; look for runs created a bit before the intent
@@ -63,6 +64,8 @@ class AdvanceReport:
     statuses_failed: int = 0  # commit statuses GitHub refused or did not answer (tried again next cycle)
     cascades_finished: int = 0
     contended: int = 0  # steps another advance had already taken
+    left: int = 0  # cascade runs not looked at: the time budget ran out (the next cycle does them)
+    dispatches_left: int = 0  # dispatches not started for the same reason (the stages stay pending)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -73,6 +76,8 @@ class AdvanceReport:
                                                (self.refused, "dispatches refused"),
                                                (self.statuses_failed, "commit statuses not set"),
                                                (self.contended, "steps taken by another advance"),
+                                               (self.left, "cascade runs left for the next cycle"),
+                                               (self.dispatches_left, "dispatches left for the next cycle"),
                                                (len(self.errors), "errors")) if n]
         return text + ("; " + ", ".join(extra) if extra else "")
 
@@ -119,20 +124,29 @@ AfterHook = Callable[[Intent, Answer], None]
 
 
 def advance(config: Config, store, client, now: datetime, *, before_send: Hook | None = None,
-            after_send: AfterHook | None = None) -> AdvanceReport:
-    """Start triggered cascade runs, then move every open one forward: link, finish, time out, dispatch."""
+            after_send: AfterHook | None = None, deadline: Deadline | None = None) -> AdvanceReport:
+    """Start triggered cascade runs, then move every open one forward: link, finish, time out, dispatch.
+
+    With a deadline, no cascade run, request or dispatch starts past it (counted in `left`, `dispatches_left`)."""
     report = AdvanceReport()
+    client.deadline = deadline
     api_url = client.base_url
     start_triggered(config, store, now, api_url, report)
     writer = client.pygithub_for_writes()
     since = now - engine.REOPEN_WINDOW
     for snap, version in cascade_store.load_snapshots(store, since):
+        if deadline is not None and deadline.passed():
+            report.left += 1
+            continue
         try:
             snap = complete_from_github(config, store, client, snap, now)
+        except DeadlineReached:
+            report.left += 1
+            continue
         except GitHubError as exc:
             report.errors.append(f"{snap.cascade_run.cascade_run_id}: {exc}")
         actions = engine.plan(config, snap, now, api_url=api_url)
-        carry_out(store, writer, snap, version, actions, now, report, before_send, after_send)
+        carry_out(store, writer, snap, version, actions, now, report, before_send, after_send, deadline)
     return report
 
 
@@ -212,7 +226,7 @@ def fetch_artifact_names(store, client, run: RunView) -> tuple[str, ...]:
 
 
 def carry_out(store, writer, snap: Snapshot, version: int, actions: list, now: datetime, report: AdvanceReport,
-              before_send: Hook | None, after_send: AfterHook | None) -> None:
+              before_send: Hook | None, after_send: AfterHook | None, deadline: Deadline | None = None) -> None:
     cascade_run_id = snap.cascade_run.cascade_run_id
     local = [a for a in actions if not isinstance(a, (engine.Dispatch, engine.ReportStatus))]
     try:
@@ -231,6 +245,9 @@ def carry_out(store, writer, snap: Snapshot, version: int, actions: list, now: d
             report.cascades_finished += 1
     for action in actions:
         if isinstance(action, engine.Dispatch):
+            if deadline is not None and deadline.passed():
+                report.dispatches_left += 1  # not claimed: the stage stays pending for the next cycle
+                continue
             send_once(store, writer, action, now, report, before_send, after_send)
     for action in actions:
         if isinstance(action, engine.ReportStatus):

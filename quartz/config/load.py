@@ -63,6 +63,10 @@ class _Validator:
         where = self.doc.where(path, key=key) if self.doc else yamlpos.Position(1, 1)
         self.problems.append(Problem(self.file, where.line, where.column, tuple(path), message))
 
+    def at(self, path: tuple) -> str:
+        """file:line of a value, for messages that point back into cascades.yaml."""
+        return f"{self.file}:{self.doc.where(path).line}" if self.doc else self.file
+
     def fail_if_any(self) -> None:
         if self.problems:
             raise ConfigError(self.problems)
@@ -280,6 +284,9 @@ class _Validator:
                 branches=tuple(p.get("branches") or (default_branch,)),
                 default_branch=default_branch,
                 display_name=p.get("display_name", name),
+                repo_at=self.at(("projects", name, "repo")),
+                workflows_at=tuple(self.at(("projects", name, "workflows", i))
+                                   for i in range(len(p.get("workflows", ())))),
             )
         releases = {
             name: MappingProxyType(dict(branches)) for name, branches in (data.get("releases") or {}).items()

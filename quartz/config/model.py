@@ -28,6 +28,13 @@ class Project:
     branches: tuple[str, ...]
     default_branch: str
     display_name: str
+    # Where cascades.yaml names the repo and each workflow ("cascades.yaml:12"), for errors such as a 404.
+    repo_at: str = field(default="", compare=False)
+    workflows_at: tuple[str, ...] = field(default=(), compare=False)
+
+    def workflow_at(self, workflow: str) -> str:
+        where = dict(zip(self.workflows, self.workflows_at, strict=False)).get(workflow)
+        return where or self.repo_at
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,11 @@ prefixes) with a thin layer of our own on top:
   ETag (`remember`) only after it has stored what the body said, so a crash in
   between can never hide a change;
 - pagination follows `Link: rel="next"`; page URLs are never built by hand;
-- GETs are retried on 5xx and timeouts with exponential backoff;
+- GETs are retried on 5xx, reset connections and (once, if GitHub has answered
+  this client before) read timeouts with exponential backoff; connection refused, DNS, TLS and connect timeouts are not
+  retried (they do not heal in seconds): they raise Unreachable, and
+  `down_streak` counts them (and 401s) in a row so a sync can stop early;
+- with a `deadline` (quartz.deadline), no GET starts and no wait is slept past it;
 - on 403/429 rate limiting it waits (`retry-after`, else until
   `x-ratelimit-reset` when nothing remains, else 60 s doubling) and stops with
   a RateLimited error that says when to try again if the wait is too long.
@@ -37,12 +41,16 @@ from typing import Any
 import requests
 from github import Auth, Github
 
+from quartz.deadline import Deadline, DeadlineReached
 from quartz.errors import QuartzError
+from quartz.github import noanswer
 
 DEFAULT_API_URL = "https://api.github.com"
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 MAX_RATE_LIMIT_WAITS = 5  # in a row for one request; then give up cleanly
 _MESSAGE_CAP = 300  # characters of GitHub's own error message worth repeating
+READ_TIMEOUT_RETRIES = 1  # a GET that timed out is tried once more, then GitHub counts as unreachable
+CONNECT_TIMEOUT_S = 5.0  # a TCP/TLS connect that takes longer will not work on a retry either
 
 
 class GitHubError(QuartzError):
@@ -56,6 +64,29 @@ class GitHubError(QuartzError):
 
 class NotFound(GitHubError):
     """404: the repository or workflow does not exist, or the token cannot see it."""
+
+
+class Unreachable(GitHubError):
+    """No HTTP answer, for a reason a retry within this cycle would not change; `cause` says which."""
+
+    def __init__(self, message: str, url: str, cause: str):
+        super().__init__(message, 0, url)
+        self.cause = cause
+
+
+class BadCredentials(GitHubError):
+    """401: GitHub does not accept the token (wrong, expired or revoked)."""
+
+
+class Forbidden(GitHubError):
+    """403 that is not a rate limit: the token lacks a permission; `permission` when GitHub named it."""
+
+    def __init__(self, message: str, status: int, url: str, permission: str | None):
+        super().__init__(message, status, url)
+        self.permission = permission
+
+
+WONT_HEAL = (Unreachable, BadCredentials)  # the same answer for every project: a sync stops after a few
 
 
 class RateLimited(GitHubError):
@@ -142,10 +173,16 @@ class _StoreCache:
 class GitHubClient:
     def __init__(self, base_url: str, token: str | None, *, timeout: float = 15,
                  sleep: Callable[[float], None] = time.sleep, max_wait_s: float = 900, store=None,
-                 clock: Callable[[], float] = time.time, max_retries: int = 4, write_interval_s: float = 1.0):
+                 clock: Callable[[], float] = time.time, max_retries: int = 4, write_interval_s: float = 1.0,
+                 connect_timeout: float = CONNECT_TIMEOUT_S, deadline: Deadline | None = None):
         self.base_url = base_url.rstrip("/")
         self._token = token or None
-        self.timeout = timeout
+        self.timeout = timeout  # seconds to wait for an answer once connected
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.deadline = deadline  # no GET starts and no wait is slept past it
+        self.down_streak = 0  # Unreachable/401 answers in a row, no other answer in between
+        self.last_down: GitHubError | None = None  # the newest of those, for the line that stops a sync
+        self.answered = False  # GitHub has answered this client at least once (then a timeout may be a blip)
         self.sleep = sleep
         self.clock = clock  # epoch seconds, to read x-ratelimit-reset against
         self.max_wait_s = max_wait_s
@@ -165,14 +202,20 @@ class GitHubClient:
     # ------------------------------------------------------------ PyGithub objects
 
     def _github(self, *, write_interval_s: float) -> Github:
-        return Github(
+        github = Github(
             base_url=self.base_url,
             auth=Auth.Token(self._token) if self._token else None,
-            retry=None,  # we retry GETs ourselves; a POST is never repeated
+            retry=None,  # no urllib3 retries: we retry GETs ourselves; a POST is never repeated
             timeout=max(int(self.timeout), 1),  # PyGithub takes whole seconds
             seconds_between_requests=0,
             seconds_between_writes=write_interval_s,
         )
+        # PyGithub has one timeout for connect and read; requests takes (connect, read). A host that is
+        # down should cost seconds, not the read timeout. Set only where this PyGithub keeps it.
+        requester = github.requester
+        if hasattr(requester, "_Requester__timeout"):
+            requester._Requester__timeout = (self.connect_timeout, self.timeout)
+        return github
 
     @property
     def pygithub(self) -> Github:
@@ -211,7 +254,10 @@ class GitHubClient:
         if status == 304:  # not asked for; treat like a lost cache
             raise GitHubError(f"GitHub answered 304 to GET {url} without a cached copy", 304, url)
         if status >= 400:
-            raise _error_for(status, text, url)
+            error = _error_for(status, text, url, response_headers)
+            if isinstance(error, BadCredentials):
+                self.last_down = error
+            raise error
         try:
             body = json.loads(text) if text else None
         except ValueError:
@@ -239,21 +285,23 @@ class GitHubClient:
     # ------------------------------------------------------------ the wire
 
     def _send(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
-        """One GET, retried on 5xx/timeouts and after rate-limit waits."""
+        """One GET, retried on 5xx/timeouts and after rate-limit waits; never past the deadline."""
         failures = 0
         limited = 0
         while True:
+            if self.deadline is not None:
+                self.deadline.check(f"GET {url}")
             self.stats.requests += 1
             try:
                 status, response_headers, text = self.pygithub.requester.requestJson("GET", url,
                                                                                       headers=dict(headers))
             except requests.exceptions.RequestException as exc:
                 failures += 1
-                if failures > self.max_retries:
-                    raise GitHubError(f"GitHub did not answer GET {url} after {failures} tries "
-                                      f"({type(exc).__name__})", 0, url) from None
-                self._backoff(failures)
+                self._no_answer(exc, url, failures)
+                self._backoff(failures, url)
                 continue
+            self.down_streak = self.down_streak + 1 if status == 401 else 0
+            self.answered = True
             response_headers = {k.lower(): v for k, v in response_headers.items()}
             if status == 304:
                 self.stats.not_modified += 1
@@ -272,12 +320,30 @@ class GitHubClient:
                 if failures > self.max_retries:
                     raise GitHubError(f"GitHub answered HTTP {status} to GET {url} {failures} times; "
                                       "it may be having an outage, try again later", status, url)
-                self._backoff(failures)
+                self._backoff(failures, url)
                 continue
             return status, response_headers, text
 
-    def _backoff(self, failures: int) -> None:
+    def _no_answer(self, exc: requests.exceptions.RequestException, url: str, failures: int) -> None:
+        """Raise at once when no retry can help soon (refused, DNS, TLS, connect timeout) or tries are used up."""
+        hard = noanswer.hard_cause(exc, self.connect_timeout)
+        timed_out = isinstance(exc, requests.exceptions.ReadTimeout)
+        # A server that has never answered and times out is not there; one that has may be having a blip.
+        timeouts_allowed = READ_TIMEOUT_RETRIES if self.answered else 0
+        if hard is None and not (timed_out and failures > timeouts_allowed) and failures <= self.max_retries:
+            return
+        if hard is None and not timed_out:
+            raise GitHubError(f"GitHub did not answer GET {url} after {failures} tries "
+                              f"({noanswer.soft_cause(exc, self.timeout)})", 0, url) from None
+        self.down_streak += 1
+        cause = hard or noanswer.soft_cause(exc, self.timeout)
+        self.last_down = Unreachable(f"GitHub at {self.base_url} is unreachable ({cause}): GET {url}", url, cause)
+        raise self.last_down from None
+
+    def _backoff(self, failures: int, url: str) -> None:
         delay = min(2 ** (failures - 1), 60)
+        if self.deadline is not None and not self.deadline.allows(delay):
+            raise DeadlineReached(f"the time budget ran out while retrying GET {url}")
         self.stats.retries += 1
         self.stats.waited_s += delay
         self.sleep(delay)
@@ -302,6 +368,9 @@ class GitHubClient:
 
     def _wait_for_rate_limit(self, wait: float, headers: Mapping[str, str], url: str) -> None:
         retry_at = dt.datetime.fromtimestamp(self.clock() + wait, dt.UTC).replace(microsecond=0)
+        if self.deadline is not None and not self.deadline.allows(wait):
+            raise DeadlineReached(f"GitHub's rate limit ({_limit_name(headers)}) lets requests through again at "
+                                  f"{retry_at:%H:%M:%S} UTC, after this cycle's time budget; not waiting")
         if wait > self.max_wait_s:
             raise RateLimited(
                 f"GitHub's rate limit is used up ({_limit_name(headers)}); it lets requests through again "
@@ -321,7 +390,7 @@ def _limit_name(headers: Mapping[str, str]) -> str:
     return "secondary limit" if "retry-after" in headers else "primary limit"
 
 
-def _error_for(status: int, text: str, url: str) -> GitHubError:
+def _error_for(status: int, text: str, url: str, headers: Mapping[str, str] | None = None) -> GitHubError:
     message = ""
     try:
         body = json.loads(text) if text else {}
@@ -334,12 +403,33 @@ def _error_for(status: int, text: str, url: str) -> GitHubError:
         return NotFound(f"GitHub answered 404 for GET {url}{said} — the repository or workflow does not exist, "
                         "or the token cannot see it", status, url)
     if status == 401:
-        return GitHubError(f"GitHub rejected the token (401) for GET {url}{said}; set GITHUB_TOKEN to a valid token",
-                           status, url)
+        return BadCredentials(f"GitHub rejected the token (401{said or ': bad credentials'}) for GET {url}; "
+                              "set GITHUB_TOKEN to a valid token", status, url)
     if status == 403:
-        return GitHubError(f"GitHub refused GET {url} (403){said}; the token lacks access (actions: read)",
-                           status, url)
+        permission = _permission_named(headers or {}, message)
+        needs = (f"the token lacks the permission {permission}" if permission
+                 else "the token lacks a permission (Quartz reads with actions: read)")
+        return Forbidden(f"GitHub refused GET {url} (403{said}); {needs}", status, url, permission)
     return GitHubError(f"GitHub answered HTTP {status} to GET {url}{said}", status, url)
+
+
+_PERMISSION_IN_MESSAGE = re.compile(r"\b([a-z_]+)\s*(?:permission|:)\s*(read|write|admin)\b|"
+                                    r"\b(read|write|admin)\s+access to ([a-z_]+)\b", re.I)
+
+
+def _permission_named(headers: Mapping[str, str], message: str) -> str | None:
+    """The permission GitHub says a 403 needs: its x-accepted-github-permissions header, else its message."""
+    accepted = headers.get("x-accepted-github-permissions", "").strip()
+    if accepted:  # "actions=read" or "actions=read; contents=read" (any one of them is enough)
+        return " or ".join(part.strip().replace("=", ": ") for part in accepted.split(";") if part.strip())[:100]
+    scopes = headers.get("x-accepted-oauth-scopes", "").strip()
+    if scopes:
+        return f"scope {scopes[:100]}"
+    match = _PERMISSION_IN_MESSAGE.search(message)
+    if match:
+        name, level = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        return f"{name.lower()}: {level.lower()}"
+    return None
 
 
 def api_url_from(args) -> str:

@@ -44,10 +44,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from quartz.config import Config, Project
+from quartz.deadline import Deadline, DeadlineReached
 from quartz.errors import BadInput, QuartzError
-from quartz.github.client import GitHubClient, GitHubError, RateLimited
+from quartz.github.client import WONT_HEAL, GitHubClient, GitHubError, NotFound, RateLimited
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
+from quartz.sync import failfast, notfound
 from quartz.text import cap
 
 PER_PAGE = 100
@@ -63,6 +65,8 @@ class SyncReport:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (project, why)
     skipped: list[str] = field(default_factory=list)  # not reached: the rate limit stopped the sync
     stopped: str | None = None  # why the sync stopped early
+    fatal: QuartzError | None = None  # GitHub unreachable or the token rejected, project after project
+    deferred: str | None = None  # the time budget ran out: `skipped` is left for the next cycle (normal)
     workflows: int = 0
     runs_new: int = 0
     runs_updated: int = 0
@@ -93,6 +97,8 @@ class SyncReport:
             lines += ["", "**Failed:**", ""] + [f"- `{name}`: {_one_line(why)}" for name, why in self.failures]
         if self.stopped:
             lines += ["", f"**Stopped early:** {_one_line(self.stopped)}"]
+        if self.deferred:
+            lines += ["", f"**Left for the next cycle** ({_one_line(self.deferred)}): {', '.join(self.skipped)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -113,13 +119,17 @@ class _Counts:
 
 
 def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, projects: Sequence[str] | None = None,
-         backfill_days: int | None = None, progress: Progress | None = None) -> SyncReport:
-    """Bring the configured projects' runs, attempts, jobs and artifacts into the store."""
+         backfill_days: int | None = None, progress: Progress | None = None,
+         deadline: Deadline | None = None) -> SyncReport:
+    """Bring the configured projects' runs, attempts, jobs and artifacts into the store.
+
+    With a deadline no project, page or request starts past it; the rest is in `skipped`, `deferred` says why."""
     chosen = _choose(config, projects)
     days = config.settings.backfill_days if backfill_days is None else backfill_days
     if days < 0:
         raise BadInput(f"--backfill-days must be 0 or more, got {days}")
     before = client.stats.snapshot()
+    client.deadline = deadline
     report = SyncReport()
     with store.transaction():
         for project in config.projects.values():
@@ -130,10 +140,13 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         progress.start(len(chosen))
     triggers = _trigger_matchers(config)
     for index, project in enumerate(chosen):
-        if report.stopped:
-            report.skipped.extend(p.name for p in chosen[index:])
+        if deadline is not None and deadline.passed() and not report.deferred:
+            report.deferred = f"the time budget of {deadline.budget:.0f} s ran out"
+        if report.stopped or report.deferred:
+            report.skipped.extend(p.name for p in chosen[index:] if p.name not in report.skipped)
             break
         note = _sync_project(store, client, now, project, days, triggers, report)
+        failfast.check(client, report, len(chosen))
         if progress:
             progress.step(project.name, note)
     used = client.stats.since(before)
@@ -166,6 +179,16 @@ def _sync_project(store, client, now, project: Project, days: int, triggers, rep
             report.stopped = str(exc)
             store.execute("sync/state_error", scope=scope, last_error=cap(str(exc), 1000))
             break
+        except DeadlineReached as exc:
+            report.deferred = str(exc)
+            break
+        except WONT_HEAL as exc:  # the same for every workflow: do not try the others
+            errors.append(f"{workflow}: {exc}")
+            break
+        except NotFound:
+            why = notfound.explain(client, project, workflow)
+            errors.append(why)
+            store.execute("sync/state_error", scope=scope, last_error=cap(why, 1000))
         except (GitHubError, KeyError, TypeError, ValueError) as exc:
             why = str(exc) if isinstance(exc, QuartzError) else f"unexpected response from GitHub ({exc!r:.200})"
             errors.append(f"{workflow}: {why}")
@@ -174,9 +197,9 @@ def _sync_project(store, client, now, project: Project, days: int, triggers, rep
     if errors:
         report.failures.append((project.name, f"{project.repo}: " + "; ".join(errors)))
         return "FAILED"
-    if report.stopped:
+    if report.stopped or report.deferred:
         report.skipped.append(project.name)  # partly synced; the rest next time
-        return "stopped: rate limit"
+        return "stopped: rate limit" if report.stopped else "left for the next cycle"
     report.projects_synced.append(project.name)
     return f"{counts.runs_new} new, {counts.runs_updated} updated"
 
@@ -511,8 +534,10 @@ def main(args) -> int:
     print(report.summary())
     for name, why in report.failures:
         print(f"quartz sync: {name} failed: {_one_line(why)}", file=sys.stderr)
+    if report.skipped:
+        print(f"quartz sync: not synced this time: {', '.join(report.skipped)}", file=sys.stderr)
+    if report.fatal is not None:
+        raise report.fatal  # the last line names the cause and the URL
     if report.stopped:
         print(f"quartz sync: stopped early: {report.stopped}", file=sys.stderr)
-        if report.skipped:
-            print(f"quartz sync: not synced this time: {', '.join(report.skipped)}", file=sys.stderr)
     return 0 if report.ok else 1
