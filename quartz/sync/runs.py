@@ -48,6 +48,7 @@ from quartz.errors import BadInput, QuartzError
 from quartz.github.client import GitHubClient, GitHubError, RateLimited
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
+from quartz.sync import failurelines
 from quartz.text import cap
 
 PER_PAGE = 100
@@ -72,6 +73,9 @@ class SyncReport:
     requests: int = 0
     points: int = 0
     not_modified: int = 0
+    failure_lines: int = 0  # failed jobs whose log was read (or found expired/missing) this time
+    log_requests: int = 0  # API requests for job logs (one per failed job; the downloads cost none)
+    log_errors: list[str] = field(default_factory=list)  # logs not read this time: asked for next cycle
 
     @property
     def ok(self) -> bool:
@@ -80,7 +84,8 @@ class SyncReport:
     def summary(self) -> str:
         return (f"{len(self.projects_synced)} projects synced, {len(self.failures)} failed; "
                 f"{self.runs_new} new runs, {self.runs_updated} updated, {self.jobs} jobs, "
-                f"{self.artifacts} artifacts; {self.requests} requests, {self.points} rate-limit points, "
+                f"{self.artifacts} artifacts, {self.failure_lines} failure lines; "
+                f"{self.requests} requests, {self.points} rate-limit points, "
                 f"{self.not_modified} not modified")
 
     def markdown(self) -> str:
@@ -93,6 +98,9 @@ class SyncReport:
             lines += ["", "**Failed:**", ""] + [f"- `{name}`: {_one_line(why)}" for name, why in self.failures]
         if self.stopped:
             lines += ["", f"**Stopped early:** {_one_line(self.stopped)}"]
+        if self.log_errors:
+            lines += ["", f"**Job logs not read** ({len(self.log_errors)}, tried again next cycle): "
+                      + _one_line(self.log_errors[0])]
         return "\n".join(lines) + "\n"
 
 
@@ -136,6 +144,8 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         note = _sync_project(store, client, now, project, days, triggers, report)
         if progress:
             progress.step(project.name, note)
+    if not report.stopped:
+        failurelines.add_to_sync(config, store, client, now, report)  # after the runs: it reads their jobs
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
