@@ -39,7 +39,7 @@ def job_failure(row: dict | None) -> dict | None:
         "rule": row["rule"],
         "key": row["key"],
         "key_id": row["key_id"],
-        "group": f"failures.html#k-{row['key_id']}" if row["key_id"] else None,
+        "group": row.get("group"),
     }
 
 
@@ -115,6 +115,14 @@ def groups_doc(store, now: dt.datetime, sitemap: SiteMap | None = None) -> dict:
     stamp = max((dt.datetime.fromisoformat(g["last_seen"]) for g in found), default=None)
     return doc("failures", stamp, now, window_hours=int(GROUP_WINDOW.total_seconds() // 3600),
                new_after_days=NEW_AFTER.days, groups=found)
+
+
+def link_groups(lines: dict, groups_document: dict) -> None:
+    """Point each stored line at its group on the Failures page, when the page lists it (today's only)."""
+    listed = {g["key_id"] for g in groups_document["groups"]}
+    for rows in lines.values():
+        for row in rows:
+            row["group"] = f"failures.html#k-{row['key_id']}" if row["key_id"] in listed else None
 
 
 def new_keys(store, key_ids, before: dt.datetime) -> set[str]:

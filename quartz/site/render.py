@@ -135,6 +135,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
     lines = failures.load(store, {r["run_id"] for r in build_runs} | linked | failures.cell_run_ids(categories))
+    failures_doc = failures.groups_doc(store, now, sitemap)
+    failures.link_groups(lines, failures_doc)
     failures.annotate_cells(categories, lines)
     failures.annotate_stages(details, lines)
     sincegood.annotate(store, details, cascade_rows, sitemap)
@@ -148,7 +150,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
                  lines)
     _cascade_pages(site, config, item_list, cascade_rows, details, now)
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
-    _failures_page(site, store, sitemap, now)
+    _failures_page(site, failures_doc)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
     counts = site.writer.finish()
@@ -257,8 +259,7 @@ def _overview_pages(site, config, store, categories, cascade_rows, items, detail
               title="Trends", charts=True, api=f"{paths.API}/trends.json")
 
 
-def _failures_page(site: _Site, store, sitemap, now) -> None:
-    fdoc = failures.groups_doc(store, now, sitemap)
+def _failures_page(site: _Site, fdoc: dict) -> None:
     twin = site.json(f"{paths.API}/failures.json", fdoc)
     site.html("failures.html", "failures.html", fdoc, section="failures", crumbs=[("Health", "index.html")],
               title="Failures", api=f"{paths.API}/failures.json", twin=twin)
