@@ -163,3 +163,13 @@ def test_an_invalid_failure_rule_is_a_validation_error_with_its_line():
     [problem] = caught.value.problems
     assert (problem.line, problem.path) == (line, ("failure_rules", 1, "pattern"))
     assert "does not compile" in problem.message and str(problem).startswith(f"cascades.yaml:{line}:")
+
+
+def test_the_pass_stops_at_its_time_budget_and_the_rest_waits_a_cycle(env):
+    env.sync()
+    env.store.db.execute("DELETE FROM failure_lines")
+    ticks = iter(range(0, 100_000, 100))  # every look at the clock: 100 s later
+    report = sync_failure_lines(env.config, env.store, env.client, env.world.now, max_seconds=150,
+                                clock=lambda: next(ticks))
+    assert report.stored == 1 and len(env.rows()) == 1
+    assert sync_failure_lines(env.config, env.store, env.client, env.world.now).stored == len(env.failed_jobs()) - 1

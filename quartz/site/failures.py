@@ -165,3 +165,11 @@ def annotate_stages(details: dict, lines: dict) -> None:
             said = summary(failure)
             if said:
                 stage["reason"] = cap(f"{stage['reason']} — {said}" if stage["reason"] else said, 500)
+
+
+def annotate_items(items: dict, details: dict) -> None:
+    """A cascade run in the lists gains `failure`: what the log of the stage it stopped at said."""
+    for cid, item in items.items():
+        stages = {s["name"]: s for s in details.get(cid, {}).get("stages", [])}
+        stopped = stages.get(item["stopped_at"]) if item["stopped_at"] else None
+        item["failure"] = summary(stopped.get("failure")) if stopped else None

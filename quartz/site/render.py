@@ -139,6 +139,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     failures.link_groups(lines, failures_doc)
     failures.annotate_cells(categories, lines)
     failures.annotate_stages(details, lines)
+    failures.annotate_items(items, details)
     sincegood.annotate(store, details, cascade_rows, sitemap)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
 
 from quartz.failures import find_failure, read_tail
@@ -21,6 +22,7 @@ from quartz.github.client import GitHubClient, GitHubError, RateLimited
 from quartz.github.joblogs import JobLog, fetch_job_log
 
 MAX_JOBS_PER_CYCLE = 100
+MAX_PASS_SECONDS = 180.0  # each download is capped (joblogs.py); this caps their sum, the rest waits a cycle
 
 
 @dataclass
@@ -38,11 +40,16 @@ class FailureLinesReport:
 
 
 def sync_failure_lines(config, store, client: GitHubClient, now: dt.datetime, *,
-                       max_jobs: int = MAX_JOBS_PER_CYCLE) -> FailureLinesReport:
-    """Fetch, classify and store the failure lines of up to `max_jobs` failed jobs."""
+                       max_jobs: int = MAX_JOBS_PER_CYCLE, max_seconds: float = MAX_PASS_SECONDS,
+                       clock=time.monotonic) -> FailureLinesReport:
+    """Fetch, classify and store the failure lines of up to `max_jobs` failed jobs, for at most
+    `max_seconds`."""
     rules = config.rules()
     report = FailureLinesReport()
+    deadline = clock() + max_seconds
     for job in store.query("failures/jobs_needing_lines", max_jobs=max_jobs):
+        if clock() > deadline:
+            break
         try:
             log = fetch_job_log(client, job["repo"], job["job_id"])
         except RateLimited as exc:
