@@ -33,7 +33,11 @@ def test_backfill_costs_one_request_per_run_plus_listing_pages(figures):
     per_project = QUICK.runs_per_project
     listing = 1 + max(1, math.ceil(per_project / 100))  # page 1 polled, then the backfill window's pages
     assert ours["runs"] == QUICK.runs
-    assert ours["requests"] == ours["points"] == QUICK.runs + QUICK.projects * listing
+    # Plus one request per failed job for its failure line; the download it redirects to costs no point.
+    logs = ours["log_requests"]
+    assert logs == ours["failure_lines"]
+    assert ours["points"] == QUICK.runs + QUICK.projects * listing + logs
+    assert ours["requests"] == ours["points"] + logs
     assert not figures["backfill"]["extrapolated"]
     assert figures["backfill"]["naive"]["runs"] == QUICK.runs
     assert figures["backfill"]["naive"]["points"] > ours["points"]
@@ -43,7 +47,7 @@ def test_steady_state_cycle_costs_no_rate_limit_points(figures):
     first, steady = figures["cycles"]["first"], figures["cycles"]["steady"]
     # After the bulk load nothing is new, but no ETag is cached yet: one paid page 1 per workflow.
     assert (first["github_requests"], first["github_points"]) == (QUICK.projects, QUICK.projects)
-    assert (first["runs_new"], first["jobs"]) == (0, 0)
+    assert (first["runs_new"], first["jobs"], first["log_requests"]) == (0, 0, 0)  # the bulk load has the lines
     assert (steady["github_requests"], steady["github_points"]) == (QUICK.projects, 0)
     assert steady["naive"]["points"] > 0
 
@@ -53,8 +57,11 @@ def test_new_run_cycle_reads_each_new_run_once_and_starts_the_cascade(figures):
     assert new["runs_new"] == QUICK.projects
     assert new["jobs"] == QUICK.projects * QUICK.jobs_per_run
     assert (new["cascades_started"], new["dispatched"]) == (1, 1)
-    # Per workflow: page 1 and the new run's jobs; the trigger run's artifacts; the dispatch POST.
-    assert new["github_points"] == new["github_requests"] == 2 * QUICK.projects + 1 + 1
+    # Per workflow: page 1 and the new run's jobs; the trigger run's artifacts; the dispatch POST; one
+    # request per failed job of the new runs.
+    logs = new["log_requests"]
+    assert logs == new["failure_lines"]
+    assert new["github_points"] == new["github_requests"] - logs == 2 * QUICK.projects + 1 + 1 + logs
     assert new["naive"]["points"] > new["github_points"]
 
 
@@ -82,10 +89,12 @@ def test_bulk_load_writes_the_rows_an_http_backfill_writes(tmp_path):
         assert sync.sync(config, synced, client, world.now).ok
         report = bulk.load_history(config, loaded, world, world.now, sizes.days + 1)
         assert (report.runs, report.jobs) == (sizes.runs, sizes.jobs)
+        assert synced.db.execute("SELECT count(*) FROM failure_lines WHERE status = 'found'").fetchone()[0] > 0
         for sql in ("SELECT * EXCLUDE (fetched_at) FROM workflow_runs ORDER BY run_id",
                     "SELECT * FROM run_attempts ORDER BY run_id", "SELECT * FROM jobs ORDER BY job_id",
                     "SELECT * FROM workflows ORDER BY workflow_id", "SELECT * FROM projects ORDER BY name",
-                    "SELECT scope, watermark, backfilled_from FROM sync_state ORDER BY scope"):
+                    "SELECT scope, watermark, backfilled_from FROM sync_state ORDER BY scope",
+                    "SELECT * EXCLUDE (fetched_at) FROM failure_lines ORDER BY job_id"):
             assert loaded.db.execute(sql).fetchall() == synced.db.execute(sql).fetchall(), sql
 
 

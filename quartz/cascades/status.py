@@ -32,9 +32,18 @@ def one(store, cascade_run_id: str) -> dict:
         cascade_run_or_fail(store, cascade_run_id)  # raises with a suggestion
     return {
         "cascade_run": row,
-        "stages": store.query("cascades/stages_of", cascade_run_id=cascade_run_id),
+        "stages": _with_failures(store, store.query("cascades/stages_of", cascade_run_id=cascade_run_id)),
         "events": store.query("cascades/events_of", cascade_run_id=cascade_run_id),
     }
+
+
+def _with_failures(store, stages: list[dict]) -> list[dict]:
+    """Each failed stage gains `failure`: the failure line of its run's first failed job, if synced."""
+    from quartz.site.failures import load, run_failure, summary
+
+    failed = [s["run_id"] for s in stages if s["run_id"] and s["status"] in ("failure", "timed_out")]
+    lines = load(store, failed) if failed else {}
+    return [{**s, "failure": summary(run_failure(lines.get(s["run_id"], [])))} for s in stages]
 
 
 def _when(value) -> str:
@@ -81,7 +90,8 @@ def format_one(picture: dict) -> str:
         lines.append("params: " + ", ".join(f"{inert(k)}={inert(v)}" for k, v in params.items()))
     lines.append("")
     rows = [[inert(s["stage"]), inert(s["status"]), str(s["attempt"]), inert(s["run_url"] or s["run_id"] or "-"),
-             inert(s["reason"])] for s in picture["stages"]]
+             inert(s["reason"]) + (f" — {inert(s['failure'])}" if s.get("failure") else "")]
+            for s in picture["stages"]]
     lines.append(_table(["STAGE", "STATUS", "ATTEMPT", "RUN", "REASON"], rows))
     lines += ["", "timeline:"]
     for e in picture["events"]:

@@ -32,6 +32,7 @@ from quartz.config.model import (
     parse_duration,
 )
 from quartz.config.schema import NAME_PATTERN, SCHEMA
+from quartz.failures import RuleError, load_rules
 
 
 def load(path: str | Path) -> Config:
@@ -93,6 +94,7 @@ class _Validator:
             self.fail_if_any()
         self.check_schema(data)
         self.check_semantics(data)
+        self.check_failure_rules(data.get("failure_rules"))
         self.fail_if_any()
         return self.build(data)
 
@@ -140,6 +142,22 @@ class _Validator:
             except (AttributeError, TypeError, KeyError):
                 # A section of the wrong shape: the schema pass has already said so.
                 continue
+
+    def check_failure_rules(self, rules) -> None:
+        """Compile the fleet's failure rules as sync will; each bad rule is one problem at its line."""
+        seen: set = set()
+        for index, rule in enumerate(rules if isinstance(rules, list) else []):
+            name = rule.get("name") if isinstance(rule, dict) else None
+            if isinstance(name, str) and name in seen:
+                self.error(("failure_rules", index, "name"), f"rule {name!r} is defined twice")
+            seen.add(name)
+            if not isinstance(rule, dict) or not {"name", "pattern", "priority"} <= set(rule):
+                continue  # the schema pass has said what is missing
+            try:
+                load_rules([rule], origin=self.file)
+            except RuleError as exc:
+                on_pattern = isinstance(rule, dict) and "pattern" in rule and "pattern" in exc.reason
+                self.error(("failure_rules", index) + (("pattern",) if on_pattern else ()), exc.reason)
 
     def check_name(self, path: tuple, name: str, what: str) -> None:
         if not re.match(NAME_PATTERN, name):
@@ -302,6 +320,7 @@ class _Validator:
             releases=MappingProxyType(releases),
             cascades=MappingProxyType(cascades),
             source=self.text,
+            failure_rules=tuple(MappingProxyType(dict(r)) for r in data.get("failure_rules") or ()),
         )
 
 

@@ -121,6 +121,12 @@ class Config:
     releases: Mapping[str, Mapping[str, str]]
     cascades: Mapping[str, Cascade]
     source: str = field(default="", repr=False)
+    failure_rules: tuple[Mapping, ...] = ()  # cascades.yaml's own failure-line rules, validated
+
+    def rules(self):
+        """The failure-line rules: the shipped ones plus this fleet's (validated when loaded)."""
+        from quartz.failures import load_rules
+        return load_rules(self.failure_rules, origin=self.path)
 
     def project_for_repo(self, repo: str) -> Project | None:
         for project in self.projects.values():

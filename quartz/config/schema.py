@@ -113,6 +113,19 @@ INGEST = {
     },
 }
 
+FAILURE_RULE = {
+    "type": "object",
+    "description": "A failure-line rule: extends quartz/failures/rules.yaml, or replaces a shipped rule by name.",
+    "required": ["name", "pattern", "priority"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "pattern": {"type": "string", "description": "a Python regular expression, searched in one log line"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "higher wins"},
+        "flags": {"type": "array", "items": {"enum": ["ignorecase"]}},
+    },
+}
+
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://rocm.github.io/quartz/schemas/cascades.schema.json",
@@ -130,5 +143,6 @@ SCHEMA = {
             "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
         },
         "cascades": {"type": "object", "additionalProperties": CASCADE},
+        "failure_rules": {"type": "array", "items": FAILURE_RULE},
     },
 }

@@ -282,6 +282,19 @@ class GitHubClient:
             response = self.get(response.next_url)
             yield response
 
+    def redirect_location(self, path_or_url: str) -> str:
+        """The Location of a GET that GitHub answers with a redirect (a log or archive download), without
+        following it: the pre-signed URL must be fetched without our token (see joblogs.py). One request;
+        404 raises NotFound, 410 (expired) a GitHubError with status 410."""
+        url = self.absolute(path_or_url)
+        status, headers, text = self._send(url, {"Accept": "application/vnd.github+json"})
+        if status >= 400:
+            raise _error_for(status, text, url)
+        location = headers.get("location")
+        if status not in (301, 302, 303, 307, 308) or not location:
+            raise GitHubError(f"GitHub answered HTTP {status} without a redirect to GET {url}", status, url)
+        return urllib.parse.urljoin(url, location)
+
     # ------------------------------------------------------------ the wire
 
     def _send(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:

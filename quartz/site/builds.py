@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from quartz.site import paths, status
+from quartz.site import failures, paths, status
 from quartz.site.common import SiteMap, cap, doc, first_line, iso, newest, seconds_between
 
 PER_BRANCH = 60
@@ -67,11 +67,15 @@ def _job(row: dict) -> dict:
 
 
 def build_doc(config, run: dict, jobs: list[dict], attempts: list[dict], artifacts: list[dict],
-              memberships: list[dict], sitemap: SiteMap, now: dt.datetime) -> dict:
+              memberships: list[dict], sitemap: SiteMap, now: dt.datetime, failure_rows: list[dict] = ()) -> dict:
     project = config.projects.get(run["project"])
     by_attempt = defaultdict(list)
+    lines = {r["job_id"]: r for r in failure_rows}
     for j in jobs:
-        by_attempt[j["run_attempt"]].append(_job(j))
+        job = _job(j)
+        if j["conclusion"] in ("failure", "timed_out"):
+            job["failure"] = failures.job_failure(lines.get(j["job_id"]))  # None: not read yet
+        by_attempt[j["run_attempt"]].append(job)
     known = {a["run_attempt"]: a for a in attempts}
     numbers = sorted(set(known) | set(by_attempt) | {run["run_attempt"]}, reverse=True)
     attempt_docs = []

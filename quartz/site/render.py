@@ -19,7 +19,7 @@ from pathlib import Path
 from quartz import __version__
 
 from quartz.rocm import statusjson
-from quartz.site import builds, cascades, health, overview, paths, projects, schemas
+from quartz.site import builds, cascades, failures, health, overview, paths, projects, schemas, sincegood
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
@@ -134,15 +134,24 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
+    lines = failures.load(store, {r["run_id"] for r in build_runs} | linked | failures.cell_run_ids(categories))
+    failures_doc = failures.groups_doc(store, now, sitemap)
+    failures.link_groups(lines, failures_doc)
+    failures.annotate_cells(categories, lines)
+    failures.annotate_stages(details, lines)
+    failures.annotate_items(items, details)
+    sincegood.annotate(store, details, cascade_rows, sitemap)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
                                    renders=store.query("site/cycle_renders"))
 
     _health_pages(site, health_doc, categories)
     _project_pages(site, config, store, categories, sitemap, now)
-    _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now)
+    _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now,
+                 lines)
     _cascade_pages(site, config, item_list, cascade_rows, details, now)
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
+    _failures_page(site, failures_doc)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
     # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
@@ -191,7 +200,7 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
 
 
 def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
-                 now) -> None:
+                 now, lines) -> None:
     memberships = defaultdict(list)
     by_id = {r["cascade_run_id"]: r for r in cascade_rows}
     for cid, rows in stage_rows.items():
@@ -209,7 +218,7 @@ def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascad
     for run in build_runs:
         rid = run["run_id"]
         bdoc = builds.build_doc(config, run, jobs.get(rid, []), run_attempts.get(rid, []), artifacts.get(rid, []),
-                                memberships.get(rid, []), sitemap, now)
+                                memberships.get(rid, []), sitemap, now, failure_rows=lines.get(rid, []))
         name = bdoc["project"]["display_name"]
         twin = site.json(paths.api_build(rid), bdoc)
         site.html("build.html", paths.build_page(rid), bdoc, section="projects",
@@ -251,6 +260,12 @@ def _overview_pages(site, config, store, categories, cascade_rows, items, detail
               title="Trends", charts=True, api=f"{paths.API}/trends.json")
 
 
+def _failures_page(site: _Site, fdoc: dict) -> None:
+    twin = site.json(f"{paths.API}/failures.json", fdoc)
+    site.html("failures.html", "failures.html", fdoc, section="failures", crumbs=[("Health", "index.html")],
+              title="Failures", api=f"{paths.API}/failures.json", twin=twin)
+
+
 def _api_index(site: _Site, config, health_doc: dict) -> None:
     endpoints = [
         ("health", "health.json", "the health grid: every project × branch and release, freshness"),
@@ -263,6 +278,7 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("cascade", "cascades/{cascade_id}.json", "one cascade run: stages with status, reason, attempts, runs"),
         ("release", "releases/{release}/status.json", "one release's status across its projects and cascades"),
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
+        ("failures", "failures.json", "today's failure lines grouped by key across the fleet, newest first"),
     ]
     index = doc(
         "index", dt.datetime.fromisoformat(health_doc["freshness"]["as_of"]), site.now,

@@ -49,7 +49,7 @@ from quartz.errors import BadInput, QuartzError
 from quartz.github.client import WONT_HEAL, GitHubClient, GitHubError, NotFound, RateLimited
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
-from quartz.sync import failfast, notfound
+from quartz.sync import failfast, failurelines, notfound
 from quartz.text import cap
 
 PER_PAGE = 100
@@ -76,6 +76,9 @@ class SyncReport:
     requests: int = 0
     points: int = 0
     not_modified: int = 0
+    failure_lines: int = 0  # failed jobs whose log was read (or found expired/missing) this time
+    log_requests: int = 0  # API requests for job logs (one per failed job; the downloads cost none)
+    log_errors: list[str] = field(default_factory=list)  # logs not read this time: asked for next cycle
 
     @property
     def ok(self) -> bool:
@@ -84,7 +87,8 @@ class SyncReport:
     def summary(self) -> str:
         return (f"{len(self.projects_synced)} projects synced, {len(self.failures)} failed; "
                 f"{self.runs_new} new runs, {self.runs_updated} updated, {self.jobs} jobs, "
-                f"{self.artifacts} artifacts; {self.requests} requests, {self.points} rate-limit points, "
+                f"{self.artifacts} artifacts, {self.failure_lines} failure lines; "
+                f"{self.requests} requests, {self.points} rate-limit points, "
                 f"{self.not_modified} not modified")
 
     def markdown(self) -> str:
@@ -99,6 +103,9 @@ class SyncReport:
             lines += ["", f"**Stopped early:** {_one_line(self.stopped)}"]
         if self.deferred:
             lines += ["", f"**Left for the next cycle** ({_one_line(self.deferred)}): {', '.join(self.skipped)}"]
+        if self.log_errors:
+            lines += ["", f"**Job logs not read** ({len(self.log_errors)}, tried again next cycle): "
+                      + _one_line(self.log_errors[0])]
         return "\n".join(lines) + "\n"
 
 
@@ -149,6 +156,8 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         failfast.check(client, report, len(chosen))
         if progress:
             progress.step(project.name, note)
+    if not report.stopped and not (deadline is not None and deadline.passed()):
+        failurelines.add_to_sync(config, store, client, now, report, deadline)  # after the runs: it reads their jobs
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:

@@ -18,8 +18,19 @@ import random
 import yaml
 
 from quartz import config as config_mod
+from quartz.failures import load_rules
+from quartz.github.joblogs import JobLog
 from quartz.store.db import Store
+from quartz.sync.failurelines import line_row
 
+# The line a failed job of each kind ends with (failure lines are classified from these by the real rules).
+FAILURE_TEXT = {
+    "build": "/src/aten/native/hip/Loss.hip:412:18: error: use of undeclared identifier 'hipLaunchKernelGGL'",
+    "test": "E       RuntimeError: HIP error: invalid device function",
+    "lint": "error: line too long (131 > 120 characters) (E501)",
+    "upload": "Error: upload failed: Connection reset by peer",
+}
+RULES = load_rules()
 HOSTILE = (
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -128,6 +139,7 @@ class _Builder:
         self.attempts: list[dict] = []
         self.jobs: list[dict] = []
         self.artifacts: list[dict] = []
+        self.failure_lines: list[dict] = []
 
     def text(self, normal: str) -> str:
         """Usually the normal text; in a hostile store, now and then a payload."""
@@ -204,12 +216,25 @@ class _Builder:
                 "status": status, "conclusion": j_conclusion, "created_at": j_created, "started_at": j_start,
                 "completed_at": j_end, "runner_name": f"mi300-runner-{index}", "labels": json.dumps(["self-hosted"]),
             })
+            if j_conclusion == "failure":
+                self._failure_line(self.jobs[-1])
+
+    def _failure_line(self, job: dict) -> None:
+        """What sync would store for a failed job: its log tail classified by the real rules."""
+        if len(self.failure_lines) % 5 == 4:
+            self.failure_lines.append(line_row(job["job_id"], job["run_id"], JobLog("expired"), RULES, self.now))
+            return
+        text = self.text(FAILURE_TEXT.get(job["name"].split(" (")[0], "Error: the job failed"))
+        log = f"2026-11-29T10:00:00.0000000Z step 1: ok\n2026-11-29T10:00:01.0000000Z {text}\n"
+        self.failure_lines.append(line_row(job["job_id"], job["run_id"], JobLog("ok", log.encode()), RULES,
+                                           self.now))
 
     def flush(self) -> None:
         _insert(self.store, "workflow_runs", self.runs)
         _insert(self.store, "run_attempts", self.attempts)
         _insert(self.store, "jobs", self.jobs)
         _insert(self.store, "artifacts", self.artifacts)
+        _insert(self.store, "failure_lines", self.failure_lines)
 
 
 def populate(store: Store, config, now: dt.datetime, *, seed: int = 1, hostile: bool = False,

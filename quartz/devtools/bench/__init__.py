@@ -114,7 +114,8 @@ def _backfill(config, sizes: Sizes, world, server, workdir: Path, say) -> dict:
     if not result.ok:
         raise QuartzError(f"bench: the backfill over HTTP failed: {result.failures or result.stopped}")
     ours = {"requests": server.request_count(), "points": server.points_used, "runs": runs,
-            "seconds": time.perf_counter() - t, "ok": result.ok}
+            "seconds": time.perf_counter() - t, "ok": result.ok,
+            "log_requests": result.log_requests, "failure_lines": result.failure_lines}
     say(f"bench: naive backfill of the same {len(sample)} projects")
     server.reset_counters()
     t = time.perf_counter()

@@ -16,8 +16,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from quartz.config import Config
-from quartz.devtools.simulator import World, outcomes
+from quartz.devtools.simulator import World, downloads, outcomes
 from quartz.devtools.simulator.model import JOB_ID_BASE, MAX_ATTEMPTS, MAX_JOBS
+from quartz.failures import load_rules
+from quartz.github.joblogs import JobLog
+from quartz.sync.failurelines import line_row
 
 HTML = "https://github.com"  # the simulator's html_url; run and job pages link there
 CHUNK_RUNS = 4000
@@ -30,7 +33,8 @@ class BulkReport:
 
 
 def load_history(config: Config, store, world: World, now: dt.datetime, backfill_days: int) -> BulkReport:
-    """Every completed run created since now - backfill_days, with its attempt and jobs, and sync's bookkeeping."""
+    """Every completed run created since now - backfill_days, with its attempt, jobs and failure lines, and sync's
+    bookkeeping."""
     floor = (now - dt.timedelta(days=backfill_days)).replace(microsecond=0)
     report = BulkReport()
     with store.transaction():
@@ -64,6 +68,7 @@ def _write_chunk(store, world: World, project, workflow: str, runs: list, now: d
     run_rows: dict[str, list] = {k: [] for k in _RUN_COLUMNS}
     job_rows: dict[str, list] = {k: [] for k in _JOB_COLUMNS}
     labels_of: dict[tuple, str] = {}
+    lines: list[dict] = []
     for run in runs:
         att = run.latest
         jobs = outcomes.attempt_jobs(seed, run, att)
@@ -90,6 +95,8 @@ def _write_chunk(store, world: World, project, workflow: str, runs: list, now: d
                 ("runner_name", f"runner-{j.index}"), ("labels", labels),
             ):
                 job_rows[key].append(value)
+            if j.conclusion in ("failure", "timed_out"):
+                lines.append(_failure_line(world, run, j, job_id, now))
     runs_frame = pd.DataFrame(run_rows)
     jobs_frame = pd.DataFrame(job_rows)
     store.db.register("bench_runs_frame", runs_frame)
@@ -99,10 +106,26 @@ def _write_chunk(store, world: World, project, workflow: str, runs: list, now: d
                       workflow_path=workflow, fetched_at=now)
         store.execute("bench/insert_attempts", runs="bench_runs_frame")
         store.execute("bench/insert_jobs", jobs="bench_jobs_frame")
+        if lines:
+            store.execute("failures/upsert", rows=lines)
     finally:
         store.db.unregister("bench_runs_frame")
         store.db.unregister("bench_jobs_frame")
     return len(jobs_frame)
+
+
+_LINES: dict[str, dict] = {}
+
+
+def _failure_line(world: World, run, job, job_id: int, now: dt.datetime) -> dict:
+    """The failure_lines row earlier cycles would have stored (the bulk load stands for them), so the first
+    cycle does not fetch a backlog of logs. The simulator's log of a failed job depends only on the job's
+    name where its failure line is concerned: classify once per name."""
+    row = _LINES.get(job.spec.name)
+    if row is None:
+        text = downloads.job_log(world, run, job, job_id).encode()
+        row = _LINES[job.spec.name] = line_row(0, 0, JobLog("ok", text), load_rules(), now)
+    return {**row, "job_id": job_id, "run_id": run.id, "fetched_at": now}
 
 
 _RUN_COLUMNS = ("run_id", "workflow_id", "name", "display_title", "event", "head_branch", "head_sha",

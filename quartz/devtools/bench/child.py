@@ -84,6 +84,8 @@ def cycle(spec: dict) -> dict:
         "runs_new": sync.runs_new if sync else 0,
         "runs_updated": sync.runs_updated if sync else 0,
         "jobs": sync.jobs if sync else 0,
+        "log_requests": sync.log_requests if sync else 0,  # one per failed job whose line was read
+        "failure_lines": sync.failure_lines if sync else 0,
         "dispatched": getattr(advance, "dispatched", 0),
         "cascades_started": getattr(advance, "started", 0),
         "render_written": render.written if render else 0,

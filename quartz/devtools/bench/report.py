@@ -74,6 +74,9 @@ def table(figures: dict) -> str:
         if backfill["extrapolated"]:
             lines.append(f"| backfill, whole fleet (extrapolated) | ~{ours_rate * figures['runs']:,.0f} | "
                          f"~{naive_rate * figures['runs']:,.0f} | |")
+    logs = [f"backfill {ours.get('log_requests', 0)}"]
+    logs += [f"{label} {cycles[k].get('log_requests', 0)}" for k, label in CYCLES]
+    lines.append(f"| of these, job logs (one per failed job) | {', '.join(logs)} | – | |")
     for key, label in CYCLES:
         c = cycles[key]
         mine = {"requests": c["github_requests"], "points": c["github_points"]}

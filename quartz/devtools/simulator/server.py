@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import threading
 import uuid
@@ -243,9 +244,15 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization"):
             status = 400  # as S3: a pre-signed URL with an Authorization header is refused
         data = link.data if status == 200 else b"<Error><Code>AccessDenied</Code></Error>"
+        suffix = re.fullmatch(r"bytes=-([1-9][0-9]*)", self.headers.get("Range") or "")
+        if status == 200 and suffix and data:  # a suffix range, as S3 and Azure Blob serve it
+            total, data = len(data), data[-int(suffix.group(1)):]
+            status = 206
         self._record(method, full, status, 0)
         self.send_response(status)
-        self.send_header("Content-Type", link.content_type if status == 200 else "application/xml")
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {total - len(data)}-{total - 1}/{total}")
+        self.send_header("Content-Type", link.content_type if status < 300 else "application/xml")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
