@@ -16,6 +16,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from quartz.deadline import DeadlineReached
 from quartz.failures import find_failure, read_tail
 from quartz.failures.classify import classify
 from quartz.github.client import GitHubClient, GitHubError, RateLimited
@@ -55,6 +56,8 @@ def sync_failure_lines(config, store, client: GitHubClient, now: dt.datetime, *,
         except RateLimited as exc:
             report.stopped = str(exc)
             break
+        except DeadlineReached:
+            break  # the cycle's time budget: the rest waits for the next cycle
         except GitHubError as exc:
             report.errors.append(f"{job['repo']} job {job['job_id']}: {exc}")
             continue

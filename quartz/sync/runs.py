@@ -156,7 +156,7 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         failfast.check(client, report, len(chosen))
         if progress:
             progress.step(project.name, note)
-    if not report.stopped and not (deadline is not None and deadline.passed()):
+    if not (report.stopped or report.deferred):  # a pass that would only find the same wall
         failurelines.add_to_sync(config, store, client, now, report, deadline)  # after the runs: it reads their jobs
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
