@@ -27,7 +27,7 @@ from quartz.config import Config
 from quartz.errors import QuartzError
 from quartz.store import remote as storage
 
-PHASES = ("pull", "sync", "advance", "push", "render", "publish")
+PHASES = ("pull", "sync", "advance", "notify", "push", "render", "publish")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class CycleReport:
     seconds: dict[str, float] = field(default_factory=dict)
     sync: object = None
     advance: object = None
+    notify: object = None
     render: object = None
     render_restored: bool = False  # the render started from the published manifest
     publish: object = None
@@ -70,7 +71,7 @@ class CycleReport:
                          f"{self.publish.unchanged} / {self.publish.deleted} |")
         timings = ", ".join(f"{name} {secs:.1f}s" for name, secs in self.seconds.items())
         lines += ["", f"Phases: {timings}", ""]
-        lines += [part.markdown() for part in (self.sync, self.advance) if part is not None]
+        lines += [part.markdown() for part in (self.sync, self.advance, self.notify) if part is not None]
         return "\n".join(lines)
 
     def _last_rendered_text(self) -> str:
@@ -143,6 +144,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
 def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3) -> None:
     """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
     from quartz.cascades import advance as dispatch
+    from quartz.notify import outbox
     from quartz.store.db import Store
     from quartz.sync import runs as sync_module
 
@@ -158,6 +160,9 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
                 config, store, client, clock(),
                 before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
             )
+        with timer.phase("notify"):  # after advance, so a cascade it finished is told this cycle
+            report.notify = outbox.run(config, store, client, clock(), report.cycle_id,
+                                       before_send=lambda: storage.push_checkpoint(pulled, store, client=s3))
         used = client.stats.since(before)
         report.requests, report.points = used.requests, used.points
         report.status = "ok" if report.sync.ok else "partial"

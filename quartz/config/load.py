@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import jsonschema
 
+from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
     DEFAULT_CORRELATION_INPUT,
@@ -136,6 +137,7 @@ class _Validator:
             except (AttributeError, TypeError, KeyError):
                 # A section of the wrong shape: the schema pass has already said so.
                 continue
+        notify_config.check(self, data.get("notify"), projects, _mapping(data.get("cascades")))
 
     def check_name(self, path: tuple, name: str, what: str) -> None:
         if not re.match(NAME_PATTERN, name):
@@ -295,6 +297,7 @@ class _Validator:
             releases=MappingProxyType(releases),
             cascades=MappingProxyType(cascades),
             source=self.text,
+            notify=notify_config.build(data.get("notify")),
         )
 
 
