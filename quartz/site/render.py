@@ -19,7 +19,7 @@ from pathlib import Path
 from quartz import __version__
 
 from quartz.rocm import statusjson
-from quartz.site import builds, cascades, health, overview, paths, projects, schemas
+from quartz.site import builds, cascades, health, notifications, overview, paths, projects, schemas
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
@@ -143,6 +143,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now)
     _cascade_pages(site, config, item_list, cascade_rows, details, now)
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
+    _notifications_page(site, config, store, now)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
     counts = site.writer.finish()
@@ -251,6 +252,13 @@ def _overview_pages(site, config, store, categories, cascade_rows, items, detail
               title="Trends", charts=True, api=f"{paths.API}/trends.json")
 
 
+def _notifications_page(site, config, store, now) -> None:
+    ndoc = notifications.notifications_doc(config, store, now)
+    twin = site.json(paths.api_notifications(), ndoc)
+    site.html("notifications.html", paths.NOTIFICATIONS_PAGE, ndoc, section="notifications",
+              crumbs=[("Health", "index.html")], title="Notifications", api=paths.api_notifications(), twin=twin)
+
+
 def _api_index(site: _Site, config, health_doc: dict) -> None:
     endpoints = [
         ("health", "health.json", "the health grid: every project × branch and release, freshness"),
@@ -263,6 +271,7 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("cascade", "cascades/{cascade_id}.json", "one cascade run: stages with status, reason, attempts, runs"),
         ("release", "releases/{release}/status.json", "one release's status across its projects and cascades"),
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
+        ("notifications", "notifications.json", "messages sent to Slack and GitHub issues: sent, unknown or failed"),
     ]
     index = doc(
         "index", dt.datetime.fromisoformat(health_doc["freshness"]["as_of"]), site.now,
