@@ -80,7 +80,7 @@ def run(config: Config, store, client, now: dt.datetime, cycle_id: str, *, befor
     report = NotifyReport()
     if not config.notify.rules:
         return report
-    report.orphaned = len(store.query("notify/intents_orphaned", cycle_id=cycle_id, now=now))
+    report.orphaned = len(store.query("notify/intents_orphaned", cycle_id=cycle_id))
     claims, quiet = plan(config, store, now)
     if not claim_all(store, claims, quiet, cycle_id, now, report):
         return report

@@ -1,4 +1,4 @@
--- params: cycle_id, now
+-- params: cycle_id
 -- Intents an earlier cycle claimed but never recorded an answer for: it stopped between the claim and the
 -- record, perhaps after the message went out. Shown as unknown; never sent again.
 UPDATE notify_intents
