@@ -185,7 +185,7 @@ def test_quartz_cycle_command_writes_the_step_summary(fleet, tmp_path):
 
 
 def test_a_runner_without_site_renders_only_what_changed_and_publishes_the_whole_site(fleet, tmp_path):
-    from quartz.site import render
+    from quartz.site.render import render
 
     fleet.cycle(site="runner-1")
     fleet.nightly()
