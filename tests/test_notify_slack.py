@@ -134,3 +134,22 @@ def test_a_cycle_killed_after_sending_never_sends_again(fleet, receiver):
     assert len(receiver.messages) == 1
     [intent] = fleet.intents()
     assert intent["status"] == "unknown" and "may have been sent" in intent["error"]
+
+
+def test_quartz_notify_command_sends_once(fleet, receiver, capsys, monkeypatch):
+    from quartz import cli
+    from tests.helpers.notify import TOKEN
+
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    fleet.run("success")
+    fleet.cycle()
+    fleet.run("failure")
+    fleet.sync_only()
+    args = ["notify", "--config", str(fleet.tmp / "cascades.yaml"), "--store", fleet.location,
+            "--github-url", fleet.server.url]
+    # The command's clock is the real one: look back far enough to see the simulated runs.
+    (fleet.tmp / "cascades.yaml").write_text(fleet.config.source.replace("backfill_days: 3", "backfill_days: 400"))
+    assert cli.main(args) == 0
+    assert cli.main(args) == 0
+    assert len(receiver.messages) == 1
+    assert "1 new, 1 sent" in capsys.readouterr().out

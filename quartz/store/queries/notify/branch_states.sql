@@ -10,6 +10,7 @@ WITH ranked AS (
     FROM workflow_runs
     WHERE project IS NOT NULL AND status = 'completed' AND created_at >= $since
       AND conclusion IN ('success', 'failure', 'timed_out', 'startup_failure')
+      AND coalesce(event, '') <> 'pull_request'  -- a pull request's head branch is not the project's branch
 ),
 first_green AS (
     SELECT project, branch, workflow, min(rn) AS rn FROM ranked WHERE conclusion = 'success'
