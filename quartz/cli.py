@@ -132,6 +132,8 @@ command("schema", "write the JSON Schema of cascades.yaml", "quartz.config.valid
 command("sync", "bring GitHub Actions runs into the store", "quartz.sync.runs:main", _sync_args)
 command("advance", "move cascades forward: dispatch ready stages, time out stuck ones",
         "quartz.cascades.commands:advance_main", _github)
+command("notify", "tell Slack and GitHub issues what changed state, exactly once", "quartz.notify.command:main",
+        _github)
 command("start", "start a cascade run by hand", "quartz.cascades.commands:start_main", _start_args)
 command("cancel", "cancel a cascade run", "quartz.cascades.commands:cancel_main", _cancel_args)
 command("retry", "dispatch a new attempt of one stage", "quartz.cascades.commands:retry_main", _retry_args)

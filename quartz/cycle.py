@@ -36,7 +36,7 @@ from quartz.deadline import Deadline
 from quartz.errors import BadInput, QuartzError
 from quartz.store import remote as storage
 
-PHASES = ("pull", "sync", "advance", "push", "render", "publish")
+PHASES = ("pull", "sync", "advance", "notify", "push", "render", "publish")
 DEFAULT_BUDGET_SHARE = 0.8  # of settings.schedule_interval: the job's start-up and slack take the rest
 SYNC_SHARE, ADVANCE_SHARE = 0.7, 0.85  # of the budget, counted from the cycle's start
 
@@ -50,6 +50,7 @@ class CycleReport:
     seconds: dict[str, float] = field(default_factory=dict)
     sync: object = None
     advance: object = None
+    notify: object = None
     render: object = None
     render_restored: bool = False  # the render started from the published manifest
     publish: object = None
@@ -84,7 +85,7 @@ class CycleReport:
         if self.left_for_next():
             lines += [f"**Left for the next cycle** (the time budget ran out; this is normal for a long "
                       f"backfill): {'; '.join(self.left_for_next())}", ""]
-        lines += [part.markdown() for part in (self.sync, self.advance) if part is not None]
+        lines += [part.markdown() for part in (self.sync, self.advance, self.notify) if part is not None]
         return "\n".join(lines)
 
     def left_for_next(self) -> list[str]:
@@ -169,6 +170,7 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
                       deadline: Deadline | None = None) -> None:
     """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
     from quartz.cascades import advance as dispatch
+    from quartz.notify import outbox
     from quartz.store.db import Store
     from quartz.sync import runs as sync_module
 
@@ -188,6 +190,9 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
                 before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
                 deadline=deadline and deadline.share(ADVANCE_SHARE),
             )
+        with timer.phase("notify"):  # after advance, so a cascade it finished is told this cycle
+            report.notify = outbox.run(config, store, client, clock(), report.cycle_id,
+                                       before_send=lambda: storage.push_checkpoint(pulled, store, client=s3))
         used = client.stats.since(before)
         report.requests, report.points = used.requests, used.points
         report.status = "ok" if report.sync.ok else "partial"

@@ -71,3 +71,15 @@ def test_demo_command_says_how_to_look_at_the_site(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "quartz serve" in result.stdout and "index.html" in result.stdout
+
+
+def test_demo_notifies_a_failure_opens_its_issue_and_closes_it_on_recovery(demo_site):
+    root, report = demo_site
+    sunk = json.loads((root / "site" / "demo-webhook.json").read_text())["messages"]
+    assert report.messages["webhook"] == len(sunk) >= 1
+    assert report.messages["opened"] >= 1 and report.messages["closed"] >= 1
+    notes = json.loads((root / "site" / "api/v1/notifications.json").read_text())["notifications"]
+    events = {n["event"] for n in notes}
+    assert {"cascade_partial_failure", "cascade_recovered"} <= events or {"cascade_failed",
+                                                                          "cascade_recovered"} <= events
+    assert {n["status"] for n in notes} == {"sent"}

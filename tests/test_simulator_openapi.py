@@ -118,6 +118,13 @@ def cases(world, failed) -> list[tuple[str, str, str, str, dict | None, int]]:
          f"{repo}/actions/runs/{run_id}/rerun-failed-jobs", {}, 201),
         ("cancel", t + "/actions/runs/{run_id}/cancel", "POST", f"{repo}/actions/runs/{run_id}/cancel", {}, 202),
         ("rerun", t + "/actions/runs/{run_id}/rerun", "POST", f"{repo}/actions/runs/{run_id}/rerun", {}, 201),
+        ("create_issue", t + "/issues", "POST", repo + "/issues",
+         {"title": "pytorch main is red", "body": "<!-- quartz:x -->", "labels": ["quartz"]}, 201),
+        ("list_issues", t + "/issues", "GET", repo + "/issues?labels=quartz&state=open&per_page=100", None, 200),
+        ("create_issue_comment", t + "/issues/{issue_number}/comments", "POST", repo + "/issues/1/comments",
+         {"body": "still red"}, 201),
+        ("update_issue", t + "/issues/{issue_number}", "PATCH", repo + "/issues/1",
+         {"state": "closed", "state_reason": "completed"}, 200),
     ]
 
 

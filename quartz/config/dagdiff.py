@@ -155,7 +155,26 @@ def describe_changes(old_text: str | None, new_config: Config, *, base_label: st
                   f"Stages no longer run: {_name_list(diff.old[1].stages)}.", ""]
     if unchanged:
         lines += [f"Unchanged: {_name_list(d.name for d in unchanged)}.", ""]
+    lines += _notify_lines(old_config, new_config)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _notify_lines(old: Config | None, new: Config) -> list[str]:
+    """The `notify:` section as it will be, when the pull request changes it."""
+    if (old.notify if old else None) == new.notify or (old is None and not new.notify.rules):
+        return []
+    lines = ["### Notifications — changed" if old else "### Notifications", ""]
+    for c in new.notify.channels.values():
+        where = f"issues in {c.repo}, labels {', '.join(c.labels)}" if c.type == "github_issues" else \
+            f"webhook URL from ${c.webhook_env}"
+        lines.append(f"- channel {_code(c.name)}: {_text(c.type)} ({_text(where)})")
+    for r in new.notify.rules:
+        scope = [f"projects {', '.join(r.projects)}" if r.projects else "", f"cascades {', '.join(r.cascades)}"
+                 if r.cascades else "", f"after {r.after_failures} failures" if r.after_failures != 1 else "",
+                 f"stuck after {_duration(r.stuck_after_s)}" if "stage_stuck" in r.events else ""]
+        extra = "; ".join(x for x in scope if x)
+        lines.append(f"- {_name_list(r.events)} → {_name_list(r.channels)}" + (f" ({_text(extra)})" if extra else ""))
+    return lines + [""]
 
 
 def _project_lines(old: Config | None, new: Config) -> list[str]:

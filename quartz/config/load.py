@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import jsonschema
 
+from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
     DEFAULT_CORRELATION_INPUT,
@@ -142,6 +143,7 @@ class _Validator:
             except (AttributeError, TypeError, KeyError):
                 # A section of the wrong shape: the schema pass has already said so.
                 continue
+        notify_config.check(self, data.get("notify"), projects, _mapping(data.get("cascades")))
 
     def check_failure_rules(self, rules) -> None:
         """Compile the fleet's failure rules as sync will; each bad rule is one problem at its line."""
@@ -321,6 +323,7 @@ class _Validator:
             cascades=MappingProxyType(cascades),
             source=self.text,
             failure_rules=tuple(MappingProxyType(dict(r)) for r in data.get("failure_rules") or ()),
+            notify=notify_config.build(data.get("notify")),
         )
 
 

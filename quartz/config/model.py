@@ -112,6 +112,37 @@ class Ingest:
     allowed_senders: tuple[str, ...] = ()  # empty: any sender from an allowed repo
 
 
+# Notifications (`notify:`): named channels and rules mapping events to them.
+NOTIFY_EVENTS = ("branch_red", "branch_green", "cascade_failed", "cascade_partial_failure", "cascade_recovered",
+                 "stage_timed_out", "stage_stuck")
+DEFAULT_STUCK_AFTER_S = 2 * 3600
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    type: str  # slack | github_issues
+    webhook_env: str | None = None  # slack: the NAME of the env var holding the URL (the URL is a secret)
+    repo: str | None = None  # github_issues: where the issues go
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    events: tuple[str, ...]
+    channels: tuple[str, ...]
+    projects: tuple[str, ...] = ()  # empty: every project
+    cascades: tuple[str, ...] = ()  # empty: every cascade
+    after_failures: int = 1  # branch_red: consecutive failed runs before a branch counts as red
+    stuck_after_s: int = DEFAULT_STUCK_AFTER_S  # stage_stuck: how long a stage may wait
+
+
+@dataclass(frozen=True)
+class Notify:
+    channels: Mapping[str, Channel] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+
+
 @dataclass(frozen=True)
 class Config:
     path: str
@@ -127,6 +158,7 @@ class Config:
         """The failure-line rules: the shipped ones plus this fleet's (validated when loaded)."""
         from quartz.failures import load_rules
         return load_rules(self.failure_rules, origin=self.path)
+    notify: Notify = field(default_factory=Notify)
 
     def project_for_repo(self, repo: str) -> Project | None:
         for project in self.projects.values():

@@ -6,6 +6,7 @@ misspelt one); `quartz schema` writes it out so editors can complete the file.
 
 from __future__ import annotations
 
+from quartz.config.model import NOTIFY_EVENTS
 from quartz.github import rows
 
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
@@ -126,6 +127,40 @@ FAILURE_RULE = {
     },
 }
 
+NOTIFY = {
+    "type": "object",
+    "description": "Tell people when something changes state: named channels, and rules mapping events to them.",
+    "additionalProperties": False,
+    "properties": {
+        "channels": {"type": "object", "additionalProperties": {
+            "type": "object",
+            "required": ["type"],
+            "additionalProperties": False,
+            "properties": {
+                "type": {"enum": ["slack", "github_issues"]},
+                "webhook_env": {"type": "string",
+                                "description": "slack: NAME of the environment variable holding the webhook URL"},
+                "repo": {"type": "string", "pattern": REPO_PATTERN, "description": "github_issues: owner/name"},
+                "labels": _name_list,
+            },
+        }},
+        "rules": {"type": "array", "items": {
+            "type": "object",
+            "required": ["events", "channels"],
+            "additionalProperties": False,
+            "properties": {
+                "events": {"type": "array", "minItems": 1, "uniqueItems": True,
+                           "items": {"enum": list(NOTIFY_EVENTS)}},
+                "channels": {**_name_list, "minItems": 1},
+                "projects": _name_list,
+                "cascades": _name_list,
+                "after_failures": {"type": "integer", "minimum": 1, "maximum": 100},
+                "stuck_after": _duration,
+            },
+        }},
+    },
+}
+
 SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": "https://rocm.github.io/quartz/schemas/cascades.schema.json",
@@ -144,5 +179,6 @@ SCHEMA = {
         },
         "cascades": {"type": "object", "additionalProperties": CASCADE},
         "failure_rules": {"type": "array", "items": FAILURE_RULE},
+        "notify": NOTIFY,
     },
 }

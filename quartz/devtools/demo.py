@@ -7,6 +7,10 @@ side: a nightly that passes end to end, one whose PyTorch build fails (its
 dependants are skipped with the reason), a kernel test that fails and is
 re-run by hand until it passes, a release cascade started by hand, and
 tonight's nightly still running when the demo stops.
+
+Notifications go to a local webhook sink the demo starts (its messages land in
+site/demo-webhook.json) and to issues in a simulated ROCm/quartz-alerts, unless
+cascades.yaml has a `notify:` section of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quartz.config import Config
-from quartz.devtools import simworld
+from quartz.devtools import demo_notify, simworld
 from quartz.errors import BadInput
 
 TOKEN = "demo-token"  # the simulator's own; never a real credential
@@ -48,6 +52,7 @@ class DemoReport:
     seconds: float = 0.0
     site: Path | None = None
     store: Path | None = None
+    messages: dict[str, int] = field(default_factory=dict)  # webhook messages / issues opened / closed
 
 
 def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14, seed: int = 7,
@@ -65,13 +70,14 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
     _fresh_store(store_path)
 
     world = simworld.build_world(config, end - dt.timedelta(days=days + 1), seed=seed)
+    config = demo_notify.configure(config, world)
     world.advance_to(live_from)
     history = simworld.add_history(world, config, days - LIVE_DAYS, seed=seed)
     say(f"demo: simulated {len(config.projects)} projects with {history} runs of history; "
         f"now playing the last {LIVE_DAYS} days cycle by cycle")
     script = _Script(world, config, end, seed)
     report = DemoReport(store=store_path, site=site_dir)
-    with SimulatorServer(world, token=TOKEN) as server:
+    with SimulatorServer(world, token=TOKEN) as server, demo_notify.sink(config) as sink:
         client = GitHubClient(server.url, TOKEN, sleep=lambda s: world.advance(dt.timedelta(seconds=s)),
                               clock=lambda: world.now_ts, write_interval_s=0)
         with Store.open(store_path) as store:
@@ -90,6 +96,7 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
                 break
             world.advance(STEP)
         report.runs = len(world.runs)
+        report.messages = demo_notify.finish(sink, world, site_dir)
     with Store.open(store_path) as store:
         report.cascade_runs = {r["status"]: r["count"] for r in store.query("demo/cascade_counts")}
     report.seconds = time.perf_counter() - t0
@@ -206,6 +213,8 @@ def main(args) -> int:
     index = (site_dir / "index.html").resolve()
     print(f"demo: {report.cycles} cycles over {report.runs} simulated runs in {report.seconds:.0f} s; "
           f"cascade runs: {counts}")
+    print(f"demo: notifications: {report.messages.get('webhook', 0)} webhook messages (site/demo-webhook.json), "
+          f"{report.messages.get('opened', 0)} issues opened, {report.messages.get('closed', 0)} closed")
     print(f"demo: store {store_path}, site {site_dir}/")
     command = sys.argv[0] if Path(sys.argv[0]).name == "quartz" else "quartz"  # e.g. .venv/bin/quartz
     print(f"Look at it: {command} serve --out {site_dir}  (then http://127.0.0.1:8000/)  or open file://{index}")

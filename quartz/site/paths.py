@@ -103,3 +103,10 @@ def api_release(release: str) -> str:
 
 def schema_path(name: str) -> str:
     return f"{API}/schemas/{name}.schema.json"
+
+
+NOTIFICATIONS_PAGE = "notifications.html"
+
+
+def api_notifications() -> str:
+    return f"{API}/notifications.json"

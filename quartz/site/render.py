@@ -19,7 +19,18 @@ from pathlib import Path
 from quartz import __version__
 
 from quartz.rocm import statusjson
-from quartz.site import builds, cascades, failures, health, overview, paths, projects, schemas, sincegood
+from quartz.site import (
+    builds,
+    cascades,
+    failures,
+    health,
+    notifications,
+    overview,
+    paths,
+    projects,
+    schemas,
+    sincegood,
+)
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
@@ -152,6 +163,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     _cascade_pages(site, config, item_list, cascade_rows, details, now)
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
     _failures_page(site, failures_doc)
+    _notifications_page(site, config, store, now)
     _api_index(site, config, health_doc)
     schemas.publish(site.writer)
     # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
@@ -266,6 +278,13 @@ def _failures_page(site: _Site, fdoc: dict) -> None:
               title="Failures", api=f"{paths.API}/failures.json", twin=twin)
 
 
+def _notifications_page(site, config, store, now) -> None:
+    ndoc = notifications.notifications_doc(config, store, now)
+    twin = site.json(paths.api_notifications(), ndoc)
+    site.html("notifications.html", paths.NOTIFICATIONS_PAGE, ndoc, section="notifications",
+              crumbs=[("Health", "index.html")], title="Notifications", api=paths.api_notifications(), twin=twin)
+
+
 def _api_index(site: _Site, config, health_doc: dict) -> None:
     endpoints = [
         ("health", "health.json", "the health grid: every project × branch and release, freshness"),
@@ -279,6 +298,7 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("release", "releases/{release}/status.json", "one release's status across its projects and cascades"),
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
         ("failures", "failures.json", "today's failure lines grouped by key across the fleet, newest first"),
+        ("notifications", "notifications.json", "messages sent to Slack and GitHub issues: sent, unknown or failed"),
     ]
     index = doc(
         "index", dt.datetime.fromisoformat(health_doc["freshness"]["as_of"]), site.now,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from . import downloads
+from . import downloads, issues
 from .query import Page, list_runs, paginate
 from .shapes import Shapes
 from .world import ARTIFACT_RETENTION_S, SimulatorError, World
@@ -260,3 +260,29 @@ class Api:
         sts = self.world.statuses(repo, req.params["ref"])
         page = paginate(sts, len(sts), req.query)
         return Response(200, [self.shapes.status(repo, s) for s in page.items], page=page)
+
+    # -- issues (Quartz's GitHub issues notification channel) ---------------------------
+    @route("GET", _REPO + "/issues")
+    def list_issues(self, req: Request) -> Response:
+        repo = self._repo(req)
+        page = issues.listing(self.world, repo, req.query)
+        return Response(200, [issues.issue_json(self.shapes, repo, i) for i in page.items], page=page)
+
+    @route("POST", _REPO + "/issues")
+    def create_issue(self, req: Request) -> Response:
+        repo = self._repo(req)
+        out = issues.issue_json(self.shapes, repo, issues.create(self.world, repo, req.body, req.actor))
+        return Response(201, out, headers={"Location": out["url"]})
+
+    @route("PATCH", _REPO + r"/issues/(?P<number>\d+)")
+    def update_issue(self, req: Request) -> Response:
+        repo = self._repo(req)
+        issue = issues.update(self.world, repo, int(req.params["number"]), req.body)
+        return Response(200, issues.issue_json(self.shapes, repo, issue))
+
+    @route("POST", _REPO + r"/issues/(?P<number>\d+)/comments")
+    def create_issue_comment(self, req: Request) -> Response:
+        repo = self._repo(req)
+        issue, made = issues.comment(self.world, repo, int(req.params["number"]), req.body, req.actor)
+        out = issues.comment_json(self.shapes, repo, issue, made)
+        return Response(201, out, headers={"Location": out["url"]})

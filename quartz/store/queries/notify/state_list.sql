@@ -1,0 +1,2 @@
+-- params: (none)
+SELECT channel, subject, state, key FROM notify_state;
