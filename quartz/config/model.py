@@ -114,7 +114,7 @@ class Ingest:
 
 # Notifications (`notify:`): named channels and rules mapping events to them.
 NOTIFY_EVENTS = ("branch_red", "branch_green", "cascade_failed", "cascade_partial_failure", "cascade_recovered",
-                 "stage_timed_out", "stage_stuck")
+                 "stage_timed_out", "stage_stuck", "failure_group_new")
 DEFAULT_STUCK_AFTER_S = 2 * 3600
 
 

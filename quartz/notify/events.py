@@ -11,6 +11,8 @@ States and their events:
   `success` (news only after a failure: `cascade_recovered`).
 - stage `stage:<cascade run>:<stage>`: `timed_out#<attempt>`, or `stuck#<attempt>` once it has waited
   longer than `stuck_after` for its run to appear or finish.
+- failure group `failure:<key id>`: `seen` once a failure line's key that no job showed in the 14 days
+  before (a *new* group on the Failures page) appears: told once, however many jobs it fails.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from dataclasses import dataclass
 
 from quartz.config import Config
 from quartz.config.model import Rule
-from quartz.site import paths
+from quartz.site import failures, paths
 from quartz.text import cap
 
 NAME_CAP = 120  # branch names, run titles: untrusted and unbounded
 REASON_CAP = 400
 HISTORY = dt.timedelta(days=2)  # cascade runs and stages older than this are history, not news
-BROKEN = ("branch_red", "cascade_failed", "cascade_partial_failure", "stage_timed_out", "stage_stuck")
+BROKEN = ("branch_red", "cascade_failed", "cascade_partial_failure", "stage_timed_out", "stage_stuck",
+          "failure_group_new")
 # States a subject is assumed to be in before anything was told: a new channel hears about what is broken now.
-INITIAL = {"branch": "green", "cascade": "success", "stage": ""}
+INITIAL = {"branch": "green", "cascade": "success", "stage": "", "failure": ""}
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def detect(config: Config, store, rule: Rule, now: dt.datetime, cascades_since: 
         found += cascade_events(config, store, rule, max(cascades_since, now - HISTORY))
     if {"stage_timed_out", "stage_stuck"} & set(rule.events):
         found += stage_events(config, store, rule, now, max(cascades_since, now - HISTORY))
+    if "failure_group_new" in rule.events:
+        found += failure_group_events(config, store, rule, now)
     return found
 
 
@@ -76,8 +81,9 @@ def branch_events(config: Config, store, rule: Rule, now: dt.datetime) -> list[E
         subject = f"branch:{project.name}:{row['branch']}:{row['workflow']}"
         where = f"{project.display_name} {cap(row['branch'], NAME_CAP)} · {cap(row['workflow'], NAME_CAP)}"
         run = f"run {row['run_id']}: {cap(row['display_title'], NAME_CAP)} ({row['conclusion']})"
+        line = failures.summary(failures.run_failure(failures.load(store, [row["run_id"]]).get(row["run_id"], [])))
         common = dict(subject=subject, link=row["html_url"], project=project.name, issue_subject=subject,
-                      detail=f"Newest run: {run}")
+                      detail=f"Newest run: {run}" + (f"\nFailure: {cap(line, REASON_CAP)}" if line else ""))
         if row["failures"] >= rule.after_failures:
             times = "once" if row["failures"] == 1 else f"{row['failures']} times in a row"
             found.append(Event("branch_red", state="red", transition=f"red@{row['run_id']}.{row['run_attempt']}",
@@ -128,6 +134,20 @@ def stage_events(config: Config, store, rule: Rule, now: dt.datetime, since: dt.
             found.append(Event("stage_stuck", state=f"stuck#{attempt}", transition=f"stuck#{attempt}",
                                title=f"Stage {stage} of {run_id} has been {row['status']} for {hours:.1f} h",
                                **common))
+    return found
+
+
+def failure_group_events(config: Config, store, rule: Rule, now: dt.datetime) -> list[Event]:
+    """Today's new failure groups (site/failures.py decides what a group is and when it is new)."""
+    found = []
+    for group in failures.groups(store, now):
+        if not group["new"] or (rule.projects and not set(group["projects"]) & set(rule.projects)):
+            continue
+        found.append(Event("failure_group_new", subject=f"failure:{group['key_id']}", state="seen",
+                           transition="new", title=f"New failure: {cap(group['line'], NAME_CAP)}",
+                           detail=cap(group["summary"], REASON_CAP) or "",
+                           link=dashboard(config, f"failures.html#k-{group['key_id']}"),
+                           project=group["first_project"], issue_subject=f"failure:{group['key_id']}"))
     return found
 
 
