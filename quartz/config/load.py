@@ -16,6 +16,7 @@ import jsonschema
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
     DEFAULT_CORRELATION_INPUT,
+    DEFAULT_TEST_REPORTS,
     MAX_EVENT_TYPE,
     MAX_PAYLOAD_KEYS,
     MAX_WORKFLOW_INPUTS,
@@ -280,6 +281,7 @@ class _Validator:
                 branches=tuple(p.get("branches") or (default_branch,)),
                 default_branch=default_branch,
                 display_name=p.get("display_name", name),
+                test_reports=tuple(p.get("test_reports", DEFAULT_TEST_REPORTS)),
             )
         releases = {
             name: MappingProxyType(dict(branches)) for name, branches in (data.get("releases") or {}).items()

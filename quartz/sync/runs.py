@@ -72,6 +72,8 @@ class SyncReport:
     requests: int = 0
     points: int = 0
     not_modified: int = 0
+    test_reports: int = 0  # test-report artifacts read (testreports.py)
+    test_reports_refused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -80,7 +82,8 @@ class SyncReport:
     def summary(self) -> str:
         return (f"{len(self.projects_synced)} projects synced, {len(self.failures)} failed; "
                 f"{self.runs_new} new runs, {self.runs_updated} updated, {self.jobs} jobs, "
-                f"{self.artifacts} artifacts; {self.requests} requests, {self.points} rate-limit points, "
+                f"{self.artifacts} artifacts, {self.test_reports} test reports; "
+                f"{self.requests} requests, {self.points} rate-limit points, "
                 f"{self.not_modified} not modified")
 
     def markdown(self) -> str:
@@ -136,11 +139,27 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         note = _sync_project(store, client, now, project, days, triggers, report)
         if progress:
             progress.step(project.name, note)
+    _sync_test_reports(config, store, client, now, [p for p in chosen if p.name in report.projects_synced], report)
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
         progress.finish(report.summary())
     return report
+
+
+def _sync_test_reports(config, store, client, now, projects: list[Project], report: SyncReport) -> None:
+    """The test-reports pass (quartz/sync/testreports.py), after the runs it reads are stored."""
+    from quartz.sync.testreports import sync_test_reports
+
+    if report.stopped:
+        return
+    try:
+        counts = sync_test_reports(config, store, client, now, projects)
+    except RateLimited as exc:
+        report.stopped = str(exc)
+        return
+    report.test_reports, report.test_reports_refused = counts.artifacts, counts.refused
+    report.failures.extend(counts.failures)
 
 
 def _choose(config: Config, names: Sequence[str] | None) -> list[Project]:
