@@ -26,7 +26,7 @@ from quartz.text import cap
 
 RUNS_PER_CYCLE = 50  # runs read per project and cycle; the backlog waits for the next cycles
 DOWNLOADS_PER_CYCLE = 100  # artifact downloads per project and cycle (PyTorch uploads dozens per run)
-RETENTION = dt.timedelta(days=90)  # GitHub's default artifact retention: older runs are marked without a request
+RETENTION = dt.timedelta(days=90)  # GitHub's default artifact retention: runs older are marked without a request
 MAX_CASES_PER_RUN = 1_000  # non-passing cases stored per artifact; a build failing 50,000 tests keeps the counts
 REASON_CHARS = 1_000
 VARIANT_CHARS = 300
@@ -70,7 +70,8 @@ def _sync_project(store, client: GitHubClient, now: dt.datetime, project: Projec
     for run in store.query("testresults/runs_needing_reports", project=project.name, limit=RUNS_PER_CYCLE):
         if downloads >= DOWNLOADS_PER_CYCLE:
             break
-        if run["created_at"] is not None and run["created_at"] < now - RETENTION:
+        last = run["updated_at"] or run["created_at"]
+        if last is not None and last < now - RETENTION:  # every artifact of it has expired: no request
             _write(store, run, _RunResult([_marker(run, "expired", "older than GitHub keeps artifacts", now)]))
             counts.expired += 1
             continue
