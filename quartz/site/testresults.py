@@ -8,6 +8,7 @@ or reran in the last HISTORY_DAYS (busiest CANDIDATES of them) and those failed 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -53,7 +54,9 @@ class TestData:
                                   run.get("head_branch") or run.get("branch") or "",
                                   run.get("seen_at") or run.get("run_started_at") or run.get("created_at") or self.now,
                                   case["outcome"], case["reruns"])
-        return classify_failure(current, history)
+        # Judged with the run's own later attempts in view: a failure its re-run passed is flaky on this page.
+        last = max((o.at for o in history if o.run_id == run["run_id"]), default=current.at)
+        return classify_failure(dataclasses.replace(current, at=max(last, current.at)), history)
 
 
 def load(store, build_runs: list[dict], now: dt.datetime) -> TestData:
