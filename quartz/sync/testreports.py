@@ -1,14 +1,16 @@
 """Test reports: JUnit artifacts of completed runs → test_reports, test_suites, test_cases, test_daily.
 
-A pass of its own after the runs pass. Per project and cycle it takes at most RUNS_PER_CYCLE completed runs
-whose current attempt has not been read, newest first (so a backfill proceeds a slice per cycle and today's
-red build is read first), lists each run's artifacts (one request; none when the runs pass already stored
-them for this attempt), and downloads the ones whose names match the project's `test_reports` patterns
-(one request each; the pre-signed download itself costs no point). Every artifact gets a test_reports row —
-parsed, refused (with the reason), or expired — and a run attempt with no matching artifact gets one 'none'
-row, all written with the run's results in one transaction: a run is read once, and a cycle that dies midway
-reads the rest next time. A refused archive never stops the pass; a GitHub error skips the run until the
-next cycle; the rate limit stops the pass.
+A pass of its own after the runs pass. It takes completed runs whose current attempt has not been read, at
+most RUNS_PER_CYCLE per project, newest first across the fleet, until REQUESTS_PER_CYCLE requests are spent
+(so a backfill proceeds a slice per cycle and today's red build is read first). Runs older than GitHub's
+artifact retention are marked expired without a request. For each run it lists the artifacts (one request;
+none when the runs pass already stored them for this attempt) and downloads the ones whose names match the
+project's `test_reports` patterns (one request each; the pre-signed download itself costs no point).
+
+Every artifact gets a test_reports row — parsed, refused (with the reason), or expired — and a run attempt
+with no matching artifact gets one 'none' row, all written with the run's results in one transaction: a run
+is read once, and a cycle that dies midway reads the rest next time. A refused archive never stops the pass;
+a GitHub error skips the project's runs until the next cycle; the rate limit stops the pass.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from quartz.testresults import ReportRefused, read_artifact
 from quartz.testresults.archive import MAX_ARCHIVE_BYTES
 from quartz.text import cap
 
-RUNS_PER_CYCLE = 50  # runs read per project and cycle; the backlog waits for the next cycles
-DOWNLOADS_PER_CYCLE = 100  # artifact downloads per project and cycle (PyTorch uploads dozens per run)
+RUNS_PER_CYCLE = 50  # runs read per project and cycle at most; the backlog waits for the next cycles
+# API requests the pass may start per cycle, fleet-wide (a run costs 1 listing + 1 per report artifact, and
+# PyTorch uploads dozens): a first backfill then takes ~1,800 requests an hour, well inside the rate limit.
+REQUESTS_PER_CYCLE = 300
 RETENTION = dt.timedelta(days=90)  # GitHub's default artifact retention: runs older are marked without a request
 MAX_CASES_PER_RUN = 1_000  # non-passing cases stored per artifact; a build failing 50,000 tests keeps the counts
 REASON_CHARS = 1_000
@@ -39,7 +43,16 @@ class TestReportCounts:
     refused: int = 0  # artifacts (or files in them) refused
     expired: int = 0
     cases: int = 0  # non-passing cases stored
+    deferred: bool = False  # the request budget ran out: more runs wait for the next cycle
     failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, result: _RunResult) -> None:
+        statuses = [r["status"] for r in result.reports]
+        self.runs += 1
+        self.artifacts += statuses.count("parsed")
+        self.refused += statuses.count("refused")
+        self.expired += statuses.count("expired")
+        self.cases += len(result.cases)
 
 
 @dataclass
@@ -51,38 +64,31 @@ class _RunResult:
 
 def sync_test_reports(config: Config, store, client: GitHubClient, now: dt.datetime,
                       projects: list[Project]) -> TestReportCounts:
-    """Read the test reports of the given projects' newest unread completed runs."""
+    """Read the test reports of the given projects' newest unread completed runs, within this cycle's budget."""
     counts = TestReportCounts()
-    for project in projects:
-        if not project.test_reports:
+    chosen = {p.name: p for p in projects if p.test_reports}
+    if not chosen:
+        return counts
+    store.execute("testresults/mark_expired_runs", projects=list(chosen), before=now - RETENTION, now=now)
+    start = client.stats.snapshot()
+    broken: set[str] = set()  # projects that hit a GitHub error: tried again next cycle
+    for run in store.query("testresults/runs_needing_reports", projects=list(chosen), per_project=RUNS_PER_CYCLE):
+        if client.stats.since(start).requests >= REQUESTS_PER_CYCLE:
+            counts.deferred = True
+            break
+        if run["project"] in broken:
             continue
         try:
-            _sync_project(store, client, now, project, counts)
+            result = _read_run(store, client, now, chosen[run["project"]], run)
         except RateLimited:
             raise
         except (GitHubError, KeyError, TypeError, ValueError) as exc:
-            counts.failures.append((f"{project.name} test reports", cap(str(exc), REASON_CHARS)))
-    return counts
-
-
-def _sync_project(store, client: GitHubClient, now: dt.datetime, project: Project, counts: TestReportCounts) -> None:
-    downloads = 0
-    for run in store.query("testresults/runs_needing_reports", project=project.name, limit=RUNS_PER_CYCLE):
-        if downloads >= DOWNLOADS_PER_CYCLE:
-            break
-        last = run["updated_at"] or run["created_at"]
-        if last is not None and last < now - RETENTION:  # every artifact of it has expired: no request
-            _write(store, run, _RunResult([_marker(run, "expired", "older than GitHub keeps artifacts", now)]))
-            counts.expired += 1
+            broken.add(run["project"])
+            counts.failures.append((f"{run['project']} test reports", cap(str(exc), REASON_CHARS)))
             continue
-        result = _read_run(store, client, now, project, run)
-        downloads += sum(1 for r in result.reports if r["artifact_id"] > 0)
         _write(store, run, result)
-        counts.runs += 1
-        counts.artifacts += sum(1 for r in result.reports if r["status"] == "parsed")
-        counts.refused += sum(1 for r in result.reports if r["status"] == "refused")
-        counts.expired += sum(1 for r in result.reports if r["status"] == "expired")
-        counts.cases += len(result.cases)
+        counts.add(result)
+    return counts
 
 
 def _read_run(store, client: GitHubClient, now: dt.datetime, project: Project, run: dict) -> _RunResult:
