@@ -60,8 +60,8 @@ class Fleet:
         self.client = make_client(server, store)
         self.config = fleet_config(CONFIG)
 
-    def run(self, sha: str, *cases: str, name: str = "test-reports"):
-        run = self.world.create_run("ROCm/vllm", "rocm-test.yml", "main", head_sha=sha)
+    def run(self, sha: str, *cases: str, name: str = "test-reports", conclusion: str | None = None):
+        run = self.world.create_run("ROCm/vllm", "rocm-test.yml", "main", head_sha=sha, conclusion=conclusion)
         self.world.advance(timedelta(hours=1))
         self.attach(run, *cases, name=name)
         return run
@@ -100,6 +100,7 @@ def site(tmp_path_factory):
         bad = fleet.run("d" * 40, case_xml("test_x"))
         fleet.attach(bad, name="junit-evil")
         fleet.world.artifact_content[max(fleet.world.artifact_content)] = b"PK\x03\x04 not a zip"
+        fleet.run("e" * 40, case_xml("test_x"), case_xml("test_y", "failed"), conclusion="failure")  # red, flaky
         out = fleet.sync_and_render(tmp_path_factory.mktemp("site") / "site")
         yield out, {"first": first.id, "second": second.id, "third": third.id, "bad": bad.id}
         store.close()
@@ -145,12 +146,21 @@ def test_flaky_json_validates_and_names_the_flaky_tests_with_their_evidence(site
     by_name = {t["name"].split("::")[1]: t for t in flaky["tests"]}
     assert set(by_name) == {"test_y", "test_z"}
     assert by_name["test_y"]["evidence"]["same_commit"] == 1 and by_name["test_z"]["evidence"]["rerun_runs"] == 1
-    assert by_name["test_y"]["runs"][0]["run_id"] == ids["third"] and by_name["test_y"]["score"] == 1.0
+    # Two failures, one contradicted by a pass of the same commit (the red run "e" is not).
+    assert by_name["test_y"]["runs"][0]["run_id"] == ids["third"] and by_name["test_y"]["score"] == 0.5
     assert {n["verdict"] for n in flaky["newest_failures"]} == {"new", "known", "flaky"}
     page = (out / "tests.html").read_text()
     assert "test_z" in page and 'href="tests.html" aria-current="page"' in page
     checked, problems = validate_json_files(out)
     assert problems == [] and checked > 5
+
+
+def test_a_red_cell_whose_failures_are_all_flaky_says_so(site):
+    out, _ = site
+    health = json.loads((out / "api/v1/health.json").read_text())
+    [vllm] = [p for c in health["categories"] for p in c["projects"] if p["name"] == "vllm"]
+    assert vllm["default"]["state"] == "failure" and vllm["default"]["flaky_only"] is True
+    assert "flaky tests only" in (out / "index.html").read_text()
 
 
 def test_project_tests_json_and_page_show_the_most_failing_tests(site):

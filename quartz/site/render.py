@@ -135,6 +135,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
+    testresults.mark_flaky_cells(health.all_cells(categories), test_data, build_runs)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
                                    renders=store.query("site/cycle_renders"))

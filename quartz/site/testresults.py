@@ -44,6 +44,7 @@ class TestData:
     history: dict = field(default_factory=lambda: defaultdict(list))  # Key -> [Observation]
     candidates: list = field(default_factory=list)
     newest: list = field(default_factory=list)
+    built: dict = field(default_factory=dict)  # run_id -> build_tests(), computed once
 
     def verdict(self, key: Key, run: dict, case: dict) -> str:
         history = self.history.get(key, [])
@@ -97,6 +98,12 @@ def test_name(row: dict) -> str:
 
 def build_tests(data: TestData, run: dict) -> dict | None:
     """The `tests` member of builds/{id}.json: totals of the latest attempt, every failed test with a verdict."""
+    if run["run_id"] not in data.built:
+        data.built[run["run_id"]] = _build_tests(data, run)
+    return data.built[run["run_id"]]
+
+
+def _build_tests(data: TestData, run: dict) -> dict | None:
     suites = data.suites.get(run["run_id"], [])
     refused = [{"artifact": cap(r["artifact"]) or "–", "status": r["status"], "reason": cap(r["reason"], 1000)}
                for r in data.reports.get(run["run_id"], [])]
@@ -124,6 +131,18 @@ def build_tests(data: TestData, run: dict) -> dict | None:
             "failed_tests": failed,
             "attempts": [{"attempt": n, "suites": rows} for n, rows in sorted(attempts.items(), reverse=True)],
             "refused": refused}
+
+
+def mark_flaky_cells(cells, data: TestData, build_runs: list[dict]) -> None:
+    """Health cells whose failed run failed only flaky tests (every failure counted, each judged flaky)."""
+    runs = {r["run_id"]: r for r in build_runs}
+    for _project, cell in cells:
+        run = runs.get(cell.get("run_id"))
+        tests = build_tests(data, run) if run is not None and cell["state"] == "failure" else None
+        failing = [t for t in (tests or {}).get("failed_tests", [])
+                   if t["attempt"] == tests["attempt"] and t["outcome"] in FAILED]
+        cell["flaky_only"] = bool(failing) and len(failing) == tests["failed"] + tests["errors"] and all(
+            t["verdict"] == "flaky" for t in failing)
 
 
 # ---------------------------------------------------------------- the fleet and a project
