@@ -91,6 +91,7 @@ class SyncReport:
                  f"| projects synced | {len(self.projects_synced)} |",
                  f"| new runs / updated | {self.runs_new} / {self.runs_updated} |",
                  f"| jobs / artifacts stored | {self.jobs} / {self.artifacts} |",
+                 f"| test reports read / refused | {self.test_reports} / {self.test_reports_refused} |",
                  f"| requests (rate-limit points, 304s) | {self.requests} ({self.points}, {self.not_modified}) |"]
         if self.failures:
             lines += ["", "**Failed:**", ""] + [f"- `{name}`: {_one_line(why)}" for name, why in self.failures]
