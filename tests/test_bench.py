@@ -79,6 +79,15 @@ def test_sizes_and_goals_are_reported(figures):
     assert figures["command"] == "quartz bench --quick"
 
 
+def test_test_reports_are_measured_apart(figures):
+    reports = figures["test_reports"]
+    assert reports["cases"] == 50_000 and reports["stored_cases"] == 150
+    # Per completed run: the artifact listing and one /zip for its test-reports artifact (wheels do not match).
+    assert reports["cost"]["ok"] and reports["cost"]["report_requests_per_run"] == 2.0
+    assert reports["cost"]["downloads_free"] == reports["cost"]["runs"]
+    assert 0 < reports["store"]["year_bytes"] < 150_000_000
+
+
 def test_bulk_load_writes_the_rows_an_http_backfill_writes(tmp_path):
     sizes = Sizes(projects=2, days=2, runs_per_day=10, jobs_per_run=4)
     config = fleet.load_config(sizes)

@@ -46,6 +46,7 @@ from quartz.cascades.state import CONFLICTS, Stale
 from quartz.config import Config
 from quartz.deadline import Deadline, DeadlineReached
 from quartz.github.client import GitHubError
+from quartz.sync.artifacts import fetch_artifacts
 
 SEARCH_SLACK = timedelta(minutes=2)  # clocks differ a little; look for runs created a bit before the intent
 OUTCOME_TRIES = 3
@@ -215,8 +216,6 @@ def _uses_artifact_names(cascade) -> bool:
 
 
 def fetch_artifact_names(store, client, run: RunView) -> tuple[str, ...]:
-    from quartz.sync.runs import fetch_artifacts
-
     fetch_artifacts(store, client, run.repo, run.run_id)
     row = store.query_one("cascades/artifact_names", run_id=run.run_id)
     return tuple(row["names"] or ()) if row else ()

@@ -17,6 +17,7 @@ from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
     DEFAULT_CORRELATION_INPUT,
+    DEFAULT_TEST_REPORTS,
     MAX_EVENT_TYPE,
     MAX_PAYLOAD_KEYS,
     MAX_WORKFLOW_INPUTS,
@@ -307,6 +308,7 @@ class _Validator:
                 repo_at=self.at(("projects", name, "repo")),
                 workflows_at=tuple(self.at(("projects", name, "workflows", i))
                                    for i in range(len(p.get("workflows", ())))),
+                test_reports=tuple(p.get("test_reports", DEFAULT_TEST_REPORTS)),
             )
         releases = {
             name: MappingProxyType(dict(branches)) for name, branches in (data.get("releases") or {}).items()

@@ -12,6 +12,7 @@ MAX_WORKFLOW_INPUTS = 25  # GitHub's limit for workflow_dispatch
 MAX_PAYLOAD_KEYS = 10  # GitHub's limit for repository_dispatch client_payload
 MAX_EVENT_TYPE = 100
 DEFAULT_CORRELATION_INPUT = "quartz_correlation_id"
+DEFAULT_TEST_REPORTS = ("test-reports*", "*junit*")
 _DURATION_PART = re.compile(r"([0-9]+)([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -35,6 +36,8 @@ class Project:
     def workflow_at(self, workflow: str) -> str:
         where = dict(zip(self.workflows, self.workflows_at, strict=False)).get(workflow)
         return where or self.repo_at
+    # Glob patterns on artifact names: the artifacts whose JUnit reports sync reads.
+    test_reports: tuple[str, ...] = DEFAULT_TEST_REPORTS
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,10 @@ PROJECT = {
         "branches": _name_list,
         "default_branch": {"type": "string"},
         "display_name": {"type": "string"},
+        "test_reports": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200},
+                         "uniqueItems": True,
+                         "description": "glob patterns on artifact names whose JUnit reports are read; "
+                                        "[] reads none (default: test-reports*, *junit*)"},
     },
 }
 

@@ -295,6 +295,37 @@ class GitHubClient:
             raise GitHubError(f"GitHub answered HTTP {status} without a redirect to GET {url}", status, url)
         return urllib.parse.urljoin(url, location)
 
+    # ------------------------------------------------------------ downloads
+
+    def download_artifact(self, repo: str, artifact_id: int, *, max_bytes: int) -> Download:
+        """An artifact's zip: one API request (the /zip endpoint's 302), then the pre-signed URL.
+
+        The URL is fetched with a plain request that carries no token (it is pre-signed; S3 refuses a second
+        auth), streamed and stopped at `max_bytes` (then status "too_large", nothing kept). 410 → "expired".
+        """
+        url = self.absolute(f"/repos/{repo}/actions/artifacts/{int(artifact_id)}/zip")
+        status, headers, text = self._send(url, {"Accept": "application/vnd.github+json"})
+        if status == 410:
+            return Download("expired", reason="the artifact has expired (GitHub keeps artifacts 90 days by default)")
+        location = headers.get("location")
+        if status not in (301, 302, 303, 307) or not location:
+            raise _error_for(status, text, url) if status >= 400 else GitHubError(
+                f"GitHub answered HTTP {status} without a download location to GET {url}", status, url)
+        return self._fetch_presigned(urllib.parse.urljoin(url, location), url, max_bytes)
+
+    def _fetch_presigned(self, location: str, api_url: str, max_bytes: int) -> Download:
+        with requests.Session() as plain:
+            plain.trust_env = False  # no ~/.netrc credentials for the storage host ...
+            plain.proxies.update(requests.utils.get_environ_proxies(location))  # ... but the runner's proxies
+            try:
+                with plain.get(location, stream=True, timeout=self.timeout, allow_redirects=False) as answer:
+                    if answer.status_code != 200:
+                        raise GitHubError(f"the download URL of {api_url} answered HTTP {answer.status_code}",
+                                          answer.status_code, api_url)
+                    return _read_capped(answer, max_bytes)
+            except requests.exceptions.RequestException as exc:
+                raise GitHubError(f"the download of {api_url} failed ({type(exc).__name__})", 0, api_url) from None
+
     # ------------------------------------------------------------ the wire
 
     def _send(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
@@ -443,6 +474,29 @@ def _permission_named(headers: Mapping[str, str], message: str) -> str | None:
         name, level = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
         return f"{name.lower()}: {level.lower()}"
     return None
+
+
+@dataclass(frozen=True)
+class Download:
+    """A downloaded archive: status "ok" (with its bytes), "expired" or "too_large" (with the reason)."""
+
+    status: str
+    data: bytes = b""
+    reason: str = ""
+
+
+def _read_capped(answer: requests.Response, max_bytes: int) -> Download:
+    too_large = Download("too_large", reason=f"the archive is larger than {max_bytes // (1024 * 1024)} MB")
+    declared = answer.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        return too_large
+    chunks, got = [], 0
+    for chunk in answer.iter_content(64 * 1024):
+        got += len(chunk)
+        if got > max_bytes:
+            return too_large
+        chunks.append(chunk)
+    return Download("ok", b"".join(chunks))
 
 
 def api_url_from(args) -> str:

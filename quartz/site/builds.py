@@ -67,7 +67,8 @@ def _job(row: dict) -> dict:
 
 
 def build_doc(config, run: dict, jobs: list[dict], attempts: list[dict], artifacts: list[dict],
-              memberships: list[dict], sitemap: SiteMap, now: dt.datetime, failure_rows: list[dict] = ()) -> dict:
+              memberships: list[dict], sitemap: SiteMap, now: dt.datetime, failure_rows: list[dict] = (),
+              tests: dict | None = None) -> dict:
     project = config.projects.get(run["project"])
     by_attempt = defaultdict(list)
     lines = {r["job_id"]: r for r in failure_rows}
@@ -105,4 +106,5 @@ def build_doc(config, run: dict, jobs: list[dict], attempts: list[dict], artifac
         cascades=[{"id": m["cascade_run_id"], "cascade": m["cascade"], "role": m["role"], "status": m["status"],
                    "html": sitemap.cascade_html(m["cascade_run_id"]), "api": sitemap.cascade_api(m["cascade_run_id"])}
                   for m in memberships],
+        tests=tests,
     )

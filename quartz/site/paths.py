@@ -101,6 +101,17 @@ def api_release(release: str) -> str:
     return f"{API}/releases/{slug(release)}/status.json"
 
 
+def api_tests_flaky() -> str:
+    return f"{API}/tests/flaky.json"
+
+
+def api_project_tests(project: str) -> str:
+    return f"{API}/projects/{slug(project)}/tests.json"
+
+
+TESTS_PAGE = "tests.html"
+
+
 def schema_path(name: str) -> str:
     return f"{API}/schemas/{name}.schema.json"
 

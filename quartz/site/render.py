@@ -30,6 +30,7 @@ from quartz.site import (
     projects,
     schemas,
     sincegood,
+    testresults,
 )
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
@@ -132,6 +133,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
     sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
+    test_data = testresults.load(store, build_runs, now)
 
     # --- contexts
     details = {}
@@ -152,14 +154,15 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     failures.annotate_stages(details, lines)
     failures.annotate_items(items, details)
     sincegood.annotate(store, details, cascade_rows, sitemap)
+    testresults.mark_flaky_cells(health.all_cells(categories), test_data, build_runs)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
                                    renders=store.query("site/cycle_renders"))
 
     _health_pages(site, health_doc, categories)
-    _project_pages(site, config, store, categories, sitemap, now)
+    _project_pages(site, config, store, categories, sitemap, now, _test_pages(site, config, store, test_data, sitemap))
     _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now,
-                 lines)
+                 lines, test_data)
     _cascade_pages(site, config, item_list, cascade_rows, details, now)
     _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
     _failures_page(site, failures_doc)
@@ -186,7 +189,20 @@ def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None
         site.writer.write(base + ".svg", health.badge_svg(site.env, project, c))
 
 
-def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now) -> None:
+def _test_pages(site: _Site, config, store, test_data, sitemap: SiteMap) -> dict:
+    """The fleet's Tests page and flaky.json, each project's tests.json; returns the project docs."""
+    tdoc = testresults.tests_doc(test_data, sitemap, site.now)
+    site.json(paths.api_tests_flaky(), tdoc)
+    site.html("tests.html", paths.TESTS_PAGE, tdoc, section="tests", crumbs=[("Health", "index.html")],
+              title="Tests", api=paths.api_tests_flaky())
+    found = {}
+    for project in config.projects.values():
+        found[project.name] = testresults.project_tests_doc(store, project, site.now)
+        site.json(paths.api_project_tests(project.name), found[project.name])
+    return found
+
+
+def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now, tests=None) -> None:
     hud_rows = projects.load_hud(store)
     trend_rows = projects.load_trends(store, now)
     recent = projects.load_recent(store)
@@ -207,12 +223,13 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
                       crumbs=[("Health", "index.html"), (project.display_name, paths.project_page(project.name))]
                       + ([(branch["branch"], None)] if not branch["default"] else []),
                       title=f"{project.display_name} · {branch['branch']}", branch=branch,
-                      api=paths.api_project(project.name), twin=twin + branch["branch"].encode())
+                      api=paths.api_project(project.name), twin=twin + branch["branch"].encode(),
+                      tests=(tests or {}).get(project.name))
         projects.write_builds_pages(site, store, project, sitemap, now)
 
 
 def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
-                 now, lines) -> None:
+                 now, lines, test_data=None) -> None:
     memberships = defaultdict(list)
     by_id = {r["cascade_run_id"]: r for r in cascade_rows}
     for cid, rows in stage_rows.items():
@@ -230,7 +247,8 @@ def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascad
     for run in build_runs:
         rid = run["run_id"]
         bdoc = builds.build_doc(config, run, jobs.get(rid, []), run_attempts.get(rid, []), artifacts.get(rid, []),
-                                memberships.get(rid, []), sitemap, now, failure_rows=lines.get(rid, []))
+                                memberships.get(rid, []), sitemap, now, failure_rows=lines.get(rid, []),
+                                tests=testresults.build_tests(test_data, run) if test_data else None)
         name = bdoc["project"]["display_name"]
         twin = site.json(paths.api_build(rid), bdoc)
         site.html("build.html", paths.build_page(rid), bdoc, section="projects",
@@ -299,6 +317,8 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
         ("failures", "failures.json", "today's failure lines grouped by key across the fleet, newest first"),
         ("notifications", "notifications.json", "messages sent to Slack and GitHub issues: sent, unknown or failed"),
+        ("tests", "tests/flaky.json", "flaky tests across the fleet (score, evidence, runs) and the newest failures"),
+        ("project_tests", "projects/{project}/tests.json", "a project's most-failing tests in the last 30 days"),
     ]
     index = doc(
         "index", dt.datetime.fromisoformat(health_doc["freshness"]["as_of"]), site.now,
@@ -306,8 +326,8 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         note="Paths are relative to this file's directory (api/v1/); 'html' fields are relative to the site root.",
         endpoints=[{"name": n, "path": p, "schema": api_rel(paths.schema_path(n)), "description": d}
                    for n, p, d in endpoints],
-        projects=[{"name": p, "api": api_rel(paths.api_project(p)), "builds": api_rel(paths.api_project_builds(p))}
-                  for p in config.projects],
+        projects=[{"name": p, "api": api_rel(paths.api_project(p)), "builds": api_rel(paths.api_project_builds(p)),
+                   "tests": api_rel(paths.api_project_tests(p))} for p in config.projects],
         releases=[{"name": r, "api": api_rel(paths.api_release(r))} for r in config.releases],
     )
     site.json(f"{paths.API}/index.json", index)

@@ -26,7 +26,7 @@ completed run whose jobs are stored is never fetched again.
 Artifacts cost one request per run, so they are fetched only for runs a cascade
 can ask about (`upstream.<stage>.artifact_names`): completed runs matching a
 cascade trigger (project, workflow, branch, event, conclusion), and runs linked
-to a cascade run or stage. `fetch_artifacts()` gets them for any other run.
+to a cascade run or stage. `artifacts.fetch_artifacts()` gets them for any other run.
 
 Known limit: a re-run of a run that is no longer among its workflow's newest
 100 runs does not change page 1, so it is noticed only if that run is still
@@ -49,7 +49,8 @@ from quartz.errors import BadInput, QuartzError
 from quartz.github.client import WONT_HEAL, GitHubClient, GitHubError, NotFound, RateLimited
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
-from quartz.sync import failfast, failurelines, notfound
+from quartz.sync import failfast, failurelines, notfound, testreports
+from quartz.sync.artifacts import fetch_artifact_rows
 from quartz.text import cap
 
 PER_PAGE = 100
@@ -79,6 +80,8 @@ class SyncReport:
     failure_lines: int = 0  # failed jobs whose log was read (or found expired/missing) this time
     log_requests: int = 0  # API requests for job logs (one per failed job; the downloads cost none)
     log_errors: list[str] = field(default_factory=list)  # logs not read this time: asked for next cycle
+    test_reports: int = 0  # test-report artifacts read (testreports.py)
+    test_reports_refused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -87,7 +90,7 @@ class SyncReport:
     def summary(self) -> str:
         return (f"{len(self.projects_synced)} projects synced, {len(self.failures)} failed; "
                 f"{self.runs_new} new runs, {self.runs_updated} updated, {self.jobs} jobs, "
-                f"{self.artifacts} artifacts, {self.failure_lines} failure lines; "
+                f"{self.artifacts} artifacts, {self.failure_lines} failure lines, {self.test_reports} test reports; "
                 f"{self.requests} requests, {self.points} rate-limit points, "
                 f"{self.not_modified} not modified")
 
@@ -96,6 +99,7 @@ class SyncReport:
                  f"| projects synced | {len(self.projects_synced)} |",
                  f"| new runs / updated | {self.runs_new} / {self.runs_updated} |",
                  f"| jobs / artifacts stored | {self.jobs} / {self.artifacts} |",
+                 f"| test reports read / refused | {self.test_reports} / {self.test_reports_refused} |",
                  f"| requests (rate-limit points, 304s) | {self.requests} ({self.points}, {self.not_modified}) |"]
         if self.failures:
             lines += ["", "**Failed:**", ""] + [f"- `{name}`: {_one_line(why)}" for name, why in self.failures]
@@ -156,13 +160,28 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         failfast.check(client, report, len(chosen))
         if progress:
             progress.step(project.name, note)
-    if not (report.stopped or report.deferred):  # a pass that would only find the same wall
+    if not (report.stopped or report.deferred):  # passes that would only find the same wall
         failurelines.add_to_sync(config, store, client, now, report, deadline)  # after the runs: it reads their jobs
+        _sync_test_reports(config, store, client, now, [p for p in chosen if p.name in report.projects_synced],
+                           report)
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
         progress.finish(report.summary())
     return report
+
+
+def _sync_test_reports(config, store, client, now, projects: list[Project], report: SyncReport) -> None:
+    """The test-reports pass (quartz/sync/testreports.py), after the runs it reads are stored."""
+    try:
+        counts = testreports.sync_test_reports(config, store, client, now, projects)
+    except RateLimited as exc:
+        report.stopped = str(exc)
+        return
+    except DeadlineReached:
+        return  # a wait past the cycle's budget: the reports wait for the next cycle
+    report.test_reports, report.test_reports_refused = counts.artifacts, counts.refused
+    report.failures.extend(counts.failures)
 
 
 def _choose(config: Config, names: Sequence[str] | None) -> list[Project]:
@@ -438,29 +457,6 @@ class _Batch:
 
 
 # ---------------------------------------------------------------- artifacts on demand
-
-
-def fetch_artifact_rows(client: GitHubClient, repo: str, run_id: int) -> list[dict]:
-    rows = []
-    for page in client.pages(f"/repos/{repo}/actions/runs/{run_id}/artifacts", {"per_page": PER_PAGE}):
-        for a in page.body["artifacts"]:
-            rows.append({
-                "artifact_id": int(a["id"]), "run_id": run_id, "name": cap(a.get("name"), NAME_CAP),
-                "size_in_bytes": a.get("size_in_bytes"), "expired": a.get("expired"),
-                "created_at": parse_time(a.get("created_at")), "expires_at": parse_time(a.get("expires_at")),
-                "archive_download_url": cap(a.get("archive_download_url"), URL_CAP),
-            })
-    return rows
-
-
-def fetch_artifacts(store, client: GitHubClient, repo: str, run_id: int) -> int:
-    """Store one run's artifacts now (for a run the sync did not fetch them for); returns how many."""
-    rows = fetch_artifact_rows(client, repo, run_id)
-    with store.transaction():
-        if rows:
-            store.execute("sync/upsert_artifacts", rows=rows)
-        store.execute("sync/mark_artifacts_synced", run_id=run_id)
-    return len(rows)
 
 
 # ---------------------------------------------------------------- cascade triggers

@@ -37,5 +37,29 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { times(); charts(); });
+  // Tables marked "sortable": a click on a header sorts by that column (data-sort, else number, else text).
+  function sortable() {
+    document.querySelectorAll("table.sortable").forEach(function (table) {
+      table.querySelectorAll("thead th").forEach(function (th, col) {
+        th.addEventListener("click", function () {
+          var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+          var down = th.getAttribute("aria-sort") !== "descending";
+          var key = function (row) {
+            var cell = row.cells[col], v = cell ? (cell.getAttribute("data-sort") || cell.textContent.trim()) : "";
+            var n = parseFloat(v);
+            return isNaN(n) || !/^[-0-9.]/.test(v) ? v : n;
+          };
+          rows.sort(function (a, b) {
+            var x = key(a), y = key(b), c = x < y ? -1 : x > y ? 1 : 0;
+            return down ? -c : c;
+          });
+          table.querySelectorAll("thead th").forEach(function (h) { h.removeAttribute("aria-sort"); });
+          th.setAttribute("aria-sort", down ? "descending" : "ascending");
+          rows.forEach(function (row) { body.appendChild(row); });
+        });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { times(); charts(); sortable(); });
 })();

@@ -25,14 +25,17 @@ projects:
     repo: ROCm/rockrel
     category: core
     workflows: [multi_arch_release.yml]
+    test_reports: []  # these tests count the runs pass's requests; tests/test_testresults_*.py read reports
   pytorch:
     repo: ROCm/pytorch
     category: 1p_downstream
     workflows: [rocm-build.yml, rocm-test.yml]
+    test_reports: []
   vllm:
     repo: ROCm/vllm
     category: 3p_downstream
     workflows: [rocm-test.yml]
+    test_reports: []
 cascades:
   nightly:
     trigger: {project: rocm, workflow: multi_arch_release.yml, branch: main, conclusion: success}

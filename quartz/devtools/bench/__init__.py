@@ -41,7 +41,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, report
+from quartz.devtools.bench import baseline, bulk, fleet, report, testreports
 from quartz.devtools.bench.fleet import Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -86,6 +86,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
         store_path = workdir / "quartz.duckdb"
         figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
         figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
+        figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
     finally:
         server.stop()
         moto.stop()

@@ -75,7 +75,7 @@ def fleet_yaml(sizes: Sizes) -> str:
     for index, name in enumerate(project_names(sizes)):
         category = "core" if index == 0 else ("1p_downstream" if index < 3 else "3p_downstream")
         lines.append(f"  {name}: {{repo: {repo_of(name)}, category: {category}, workflows: [{WORKFLOW}], "
-                     f"branches: [main, release/1.0]}}")
+                     f"branches: [main, release/1.0], test_reports: []}}")  # measured apart: testreports.py
     if sizes.projects >= 2:
         lines += ["cascades:", "  bench:",
                   f"    trigger: {{project: p00, workflow: {WORKFLOW}, branch: {TRIGGER_BRANCH}, conclusion: success}}",

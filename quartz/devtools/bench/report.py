@@ -109,6 +109,10 @@ def table(figures: dict) -> str:
               f"| bench process peak memory (simulator + generation) | "
               f"{figures['bench_process_maxrss_bytes'] / MB:.0f} MB |",
               f"| bench wall time | {figures['seconds']['total']:.0f} s |"]
+    if "test_reports" in figures:
+        from quartz.devtools.bench.testreports import lines as test_report_lines
+
+        lines += test_report_lines(figures["test_reports"])
     lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
     for g in figures["goals"]:
         lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")

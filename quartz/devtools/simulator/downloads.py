@@ -28,6 +28,8 @@ from .world import SimulatorError, World
 
 URL_LIFETIME_S = 60
 TESTS_PER_JOB = 12
+FLAKY_TEST = 7  # test_op_07 of every third test job sometimes fails once, then passes on its rerun
+FLAKY_TEST_RATE = 0.1
 # What a failed job prints last, by the kind of job (the part of its name before " (").
 FAILURE_LINES = {
     "build": ("/src/aten/native/hip/Loss.hip:412:18: error: use of undeclared identifier 'hipLaunchKernelGGL'",
@@ -103,7 +105,10 @@ def artifact_zip(world: World, run: Run, art: Artifact, attempt: int) -> bytes:
 
 
 def junit_xml(run: Run, job: outcomes.JobResult) -> str:
-    """A pytest-style report: every test passes unless the job failed; then one (fixed by the job) fails."""
+    """A pytest-style report: every test passes unless the job failed; then one (fixed by the job) fails.
+
+    In some runs test_op_07 fails once and passes when pytest-rerunfailures runs it again (flaky evidence).
+    """
     broken = int(outcomes.unit(run.seq if job.conclusion == "failure" else 0, job.index) * TESTS_PER_JOB)
     cases = []
     for n in range(TESTS_PER_JOB):
@@ -111,6 +116,8 @@ def junit_xml(run: Run, job: outcomes.JobResult) -> str:
         if job.conclusion == "failure" and n == broken:
             body = ('<failure message="RuntimeError: HIP error: invalid device function">'
                     "Traceback (most recent call last):\nRuntimeError: HIP error: invalid device function</failure>")
+        elif n == FLAKY_TEST and job.index % 3 == 1 and outcomes.unit(run.seq, job.index, n) < FLAKY_TEST_RATE:
+            body = '<rerun message="AssertionError: Tensor-likes are not close! (timing-dependent)"/>'
         else:
             body = ""
         cases.append(f'<testcase classname="test.test_ops.TestOps" name="{name}" file="test/test_ops.py" '
