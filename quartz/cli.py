@@ -119,6 +119,17 @@ def _bench_args(p):
     p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")
 
 
+def _archive_args(p):
+    p.add_argument("--hot-days", type=int, default=None, metavar="N",
+                   help="keep runs of the last N days in the store (default: settings.hot_days)")
+    p.add_argument("--migrate", action="store_true",
+                   help="move an existing store's history to the hot/cold layout (once), then compact it")
+
+
+def _history_args(p):
+    p.add_argument("action", choices=["compact"], help="compact: merge each partition's small files into one")
+
+
 def _ingest_args(p):
     p.add_argument("--payload-json", required=True, metavar="JSON", help="the report, as the workflow input")
     p.add_argument("--fetch-jobs", default="false", choices=["true", "false"])
@@ -142,6 +153,9 @@ command("demo", "run Quartz on the bundled simulator and leave a site in site/",
 command("serve", "serve the rendered site on localhost", "quartz.devtools.serve:main", _serve_args)
 command("bench", "measure sync, advance, render and the store at fleet scale", "quartz.devtools.bench:main",
         _bench_args)
+command("archive", "move completed history older than the hot window to Parquet files",
+        "quartz.store.history.run:main", _archive_args)
+command("history", "maintain the Parquet history (compact)", "quartz.store.history.compact:main", _history_args)
 command("ingest", "record a run reported by TheRock's notify_quartz action", "quartz.rocm.ingest:main", _ingest_args)
 
 
