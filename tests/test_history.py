@@ -218,3 +218,55 @@ def test_history_files_are_written_once_on_s3(s3, tmp_path):
     with pytest.raises(Exception, match="already exists"):
         home.put_new(source, "runs/project=a/month=2026-01/x.parquet")
     assert s3.listing("q/history/") == ["q/history/runs/project=a/month=2026-01/x.parquet"]
+
+
+# ---------------------------------------------------------------- commands and the cycle
+
+
+def test_archive_and_history_commands(local_store, tmp_path, capsys):
+    from quartz.cli import main
+
+    config, path, before, _ = local_store
+    config_file = tmp_path / "fleet.yaml"
+    config_file.write_text(config.source)
+    common = ["--config", str(config_file), "--store", str(path)]
+    assert main(["archive", "--migrate", "--hot-days", "1", *common]) == 0
+    assert "archive: moved" in capsys.readouterr().out
+    assert main(["archive", "--migrate", *common]) == 2
+    assert "was migrated" in capsys.readouterr().err
+    assert main(["archive", *common]) == 0
+    assert "nothing to move" in capsys.readouterr().out
+    assert main(["history", "compact", *common]) == 0
+    assert "history compact: merged 0 files" in capsys.readouterr().out
+    assert main(["render", *common, "--out", str(tmp_path / "site")]) == 0
+    with storage.read_only(str(path)) as store:
+        assert every_row(store) == before
+        assert hot_count(store) < len(before["workflow_runs"])
+
+
+def test_a_cycle_archives_aged_history_and_still_renders_it(s3, tmp_path):
+    import json
+
+    from tests.test_cycle import Fleet
+
+    fleet = Fleet(s3, tmp_path)
+    try:
+        assert fleet.cycle().status == "ok"
+        with storage.read_only(fleet.location, client=s3.client) as store:
+            before = every_row(store)
+        fleet.world.advance(dt.timedelta(days=fleet.config.settings.hot_days + 10))
+        aged = fleet.cycle(site="site-aged")
+        assert aged.status == "ok" and aged.archive.report.runs > 0
+        steady = fleet.cycle(site="site-steady")
+        assert steady.sync.runs_new == 0 and steady.archive.report.runs == 0
+        with storage.read_only(fleet.location, client=s3.client) as store:
+            after = every_row(store)
+            assert hot_count(store) < len(after["workflow_runs"])
+        for table, key in (("workflow_runs", 1), ("run_attempts", 2), ("jobs", 1)):  # runs still open were updated
+            keys = [r[:key] for r in after[table]]
+            assert len(keys) == len(set(keys)) and set(keys) >= {r[:key] for r in before[table]}
+        builds = json.loads((tmp_path / "site-aged/api/v1/projects/rocm/builds.json").read_text())
+        assert {item["run_id"] for item in builds["items"]} >= {
+            r[0] for r in before["workflow_runs"] if r[2] == "rocm"}
+    finally:
+        fleet.server.stop()
