@@ -40,6 +40,7 @@ class CycleReport:
     sync: object = None
     advance: object = None
     render: object = None
+    history: object = None  # history files the render read (quartz.store.history.views.Attached)
     archive: object = None  # history moved to Parquet after the push (quartz.store.history.run.ArchiveResult)
     render_restored: bool = False  # the render started from the published manifest
     publish: object = None
@@ -210,7 +211,7 @@ def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _T
             if target:  # a runner that keeps no site/ renders only what changed since the last publish
                 report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
             with Store.open(pulled.local_path, read_only=True) as store:
-                attach_history(store, pulled.location, client=s3)
+                report.history = attach_history(store, pulled.location, client=s3)
                 report.render = render(config, store, site_dir, clock())
         if target:
             with timer.phase("publish"):

@@ -81,7 +81,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
     server = SimulatorServer(world, token=TOKEN, rate_limit=10**9, html_url=bulk.HTML).start()
     try:
         host, port = moto.get_host_and_port()
-        s3 = _S3(f"http://{host}:{port}")
+        s3 = _S3(f"http://{host}:{port}", workdir / "history-cache")
         figures["backfill"] = _backfill(config, sizes, world, server, workdir, say)
         store_path = workdir / "quartz.duckdb"
         figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
@@ -128,6 +128,7 @@ def _backfill(config, sizes: Sizes, world, server, workdir: Path, say) -> dict:
 def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
     from quartz.store import remote as storage
     from quartz.store.db import Store
+    from quartz.store.history.run import archive_pulled
 
     say(f"bench: writing {sizes.runs:,} runs and {sizes.jobs:,} jobs straight into the store")
     t = time.perf_counter()
@@ -135,8 +136,17 @@ def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
         loaded = bulk.load_history(config, store, world, world.now, sizes.days + 1)
     seconds = time.perf_counter() - t
     pulled = storage.PulledStore(location=s3.store, local_path=store_path, s3=storage.parse_s3(s3.store), etag=None)
+    full_bytes = store_path.stat().st_size
+    say(f"bench: migrating the store to hot/cold (history older than {config.settings.hot_days} days to Parquet)")
+    t = time.perf_counter()
+    migrated = archive_pulled(pulled, world.now, config.settings.hot_days, migrate=True, client=s3.client,
+                              cache_dir=s3.cache.parent / "migration-cache")
+    migration = {"seconds": time.perf_counter() - t, "runs_moved": migrated.report.runs,
+                 "files": migrated.report.files, "history_bytes": migrated.report.bytes,
+                 "store_bytes_after": store_path.stat().st_size}
     storage.push(pulled, client=s3.client)
-    return {"runs": loaded.runs, "jobs": loaded.jobs, "seconds": seconds, "store_bytes": store_path.stat().st_size}
+    return {"runs": loaded.runs, "jobs": loaded.jobs, "seconds": seconds, "store_bytes": full_bytes,
+            "migration": migration}
 
 
 def _cycles(config, config_path: Path, world, server, s3: _S3, workdir: Path, say) -> dict:
@@ -199,10 +209,11 @@ def _child(spec: dict, s3: _S3) -> dict:
 class _S3:
     """moto's server: the store's and the site's home, reached the way the scheduled workflow reaches S3."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, cache: Path):
         import boto3
 
         self.endpoint = endpoint
+        self.cache = cache  # the runner's history cache, kept between cycles (actions/cache in production)
         self.store_key = "state/quartz.duckdb"
         self.store = f"s3://{BUCKET}/{self.store_key}"
         self.site = f"s3://{BUCKET}/site"
@@ -214,7 +225,7 @@ class _S3:
         env = {k: v for k, v in os.environ.items()
                if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "GITHUB_STEP_SUMMARY")}
         env.update(AWS_ENDPOINT_URL_S3=self.endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_DEFAULT_REGION="us-east-1")
+                   AWS_DEFAULT_REGION="us-east-1", QUARTZ_HISTORY_CACHE=str(self.cache))
         return env
 
     def size(self, key: str) -> int:

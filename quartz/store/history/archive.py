@@ -96,7 +96,8 @@ def write_files(store, home: HistoryHome, scratch: Path, now: dt.datetime) -> li
     for table in tables.present(store.db):
         out = scratch / table
         store.db.execute(
-            f"COPY (SELECT t.*, a.project AS {PART_P}, a.month AS {PART_M} FROM {tables.quoted(table)} t "
+            f"COPY (SELECT t.*{_json_as_text(store.db, table)}, a.project AS {PART_P}, a.month AS {PART_M} "
+            f"FROM {tables.quoted(table)} t "
             f"JOIN _archive_runs a USING (run_id) ORDER BY t.run_id) "
             f"TO {literal(out)} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PART_P}, {PART_M}))")
         for path in sorted(out.rglob("*.parquet")) if out.exists() else []:
@@ -104,6 +105,14 @@ def write_files(store, home: HistoryHome, scratch: Path, now: dt.datetime) -> li
             month = path.parent.name.split("=", 1)[1]
             written.append(publish_file(store, home, path, table, project, month, now))
     return written
+
+
+def _json_as_text(db, table: str) -> str:
+    """JSON columns are written as plain UTF-8 strings: every engine reads those (the views cast them back)."""
+    json_columns = [name for name, kind in tables.columns(db, tables.quoted(table)) if kind == "JSON"]
+    if not json_columns:
+        return ""
+    return " REPLACE (" + ", ".join(f'CAST(t."{c}" AS VARCHAR) AS "{c}"' for c in json_columns) + ")"
 
 
 def publish_file(store, home: HistoryHome, path: Path, table: str, project: str, month: str,

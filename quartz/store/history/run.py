@@ -17,6 +17,7 @@ from quartz.store.history.archive import ArchiveReport, archive, compact_file
 from quartz.store.history.home import HistoryHome
 
 CYCLE_BATCH_DAYS = 7  # the cycle archives once the oldest hot candidate is a week past the window
+FREE_SHARE_TO_COMPACT = 0.3  # rewrite the file when this share of its blocks is free (it never shrinks itself)
 
 
 class AlreadyMigrated(QuartzError):
@@ -41,11 +42,11 @@ class ArchiveResult:
 
 
 def archive_pulled(pulled, now: dt.datetime, hot_days: int, *, batch_days: int = 0, migrate: bool = False,
-                   client=None) -> ArchiveResult:
+                   client=None, cache_dir=None) -> ArchiveResult:
     """Archive the store file `pulled` holds (closed; the caller pushes when `changed`)."""
     from quartz.store.db import Store
 
-    home = HistoryHome.of(pulled.location, client=client)
+    home = HistoryHome.of(pulled.location, client=client, cache_dir=cache_dir)
     before = pulled.local_path.stat().st_size
     with Store.open(pulled.local_path) as store:
         if migrate:
@@ -56,10 +57,18 @@ def archive_pulled(pulled, now: dt.datetime, hot_days: int, *, batch_days: int =
         report = archive(store, home, now, hot_days, batch_days=batch_days, on_commit=record)
         if migrate and not report.runs:
             record(store, report)
+        store.db.execute("CHECKPOINT")
+        free = _free_share(store)
     result = ArchiveResult(report=report, bytes_before=before, bytes_after=before)
-    if report.runs or migrate:
+    if report.runs or migrate or free >= FREE_SHARE_TO_COMPACT:
         result.bytes_before, result.bytes_after = compact_file(pulled.local_path)
     return result
+
+
+def _free_share(store) -> float:
+    total, free = store.db.execute("SELECT total_blocks, free_blocks FROM pragma_database_size() "
+                                   "WHERE database_name = current_database()").fetchone()
+    return free / total if total else 0.0
 
 
 def _refuse_second_migration(store, location: str) -> None:
