@@ -117,6 +117,8 @@ def _bench_args(p):
     p.add_argument("--jobs-per-run", type=int, default=25)
     p.add_argument("--quick", action="store_true", help="a small fleet that runs in seconds")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--no-fleet-1000", action="store_true",
+                   help="skip the 1,000-project steady-state section (several minutes; never run with --quick)")
 
 
 def _archive_args(p):

@@ -41,7 +41,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, report
+from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, report
 from quartz.devtools.bench.fleet import Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -59,7 +59,7 @@ def sample_projects(sizes: Sizes) -> list[str]:
     return names[:count]
 
 
-def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
+def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000: bool = False) -> dict:
     """Every figure of the benchmark, as a JSON-ready dict."""
     from moto.server import ThreadedMotoServer
 
@@ -78,16 +78,20 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
                      "seconds": {"build_world": time.perf_counter() - t0}}
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    server = SimulatorServer(world, token=TOKEN, rate_limit=10**9, html_url=bulk.HTML).start()
     try:
         host, port = moto.get_host_and_port()
         s3 = _S3(f"http://{host}:{port}", workdir / "history-cache")
-        figures["backfill"] = _backfill(config, sizes, world, server, workdir, say)
-        store_path = workdir / "quartz.duckdb"
-        figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
-        figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
+        server = SimulatorServer(world, token=TOKEN, rate_limit=10**9, html_url=bulk.HTML).start()
+        try:
+            figures["backfill"] = _backfill(config, sizes, world, server, workdir, say)
+            store_path = workdir / "quartz.duckdb"
+            figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
+            figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
+        finally:
+            server.stop()
+        if fleet_1000:  # after the main fleet's simulator stopped
+            figures["fleet_1000"] = fleet1000.measure(workdir, s3, _spec, _child, TOKEN, say)
     finally:
-        server.stop()
         moto.stop()
     figures["bench_process_maxrss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     figures["seconds"]["total"] = time.perf_counter() - t0
@@ -241,7 +245,8 @@ def main(args) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise BadInput(f"--json {args.json}: its directory does not exist")
     with tempfile.TemporaryDirectory(prefix="quartz-bench-") as scratch:
-        figures = run_bench(sizes, Path(scratch), say=lambda text: print(text, file=sys.stderr, flush=True))
+        figures = run_bench(sizes, Path(scratch), say=lambda text: print(text, file=sys.stderr, flush=True),
+                            fleet_1000=not (args.quick or getattr(args, "no_fleet_1000", False)))
     figures["command"] = _command(args)
     figures["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     print(report.table(figures))
