@@ -267,6 +267,8 @@ class _WorkflowSync:
             return
         ids = [int(r["id"]) for r in runs]
         self.seen.update(ids)
+        archived = {r["run_id"] for r in self.store.query("history/archived_among", run_ids=ids)}
+        runs = [r for r in runs if int(r["id"]) not in archived]  # moved to the Parquet history: done
         known = {r["run_id"]: r for r in self.store.query("sync/runs_known", run_ids=ids)}
         attempts_known: dict[int, set[int]] = {}
         for row in self.store.query("sync/attempts_known", run_ids=ids):

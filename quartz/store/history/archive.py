@@ -55,7 +55,7 @@ def archive(store, home: HistoryHome, now: dt.datetime, hot_days: int, *, batch_
         if oldest is None or oldest >= cutoff - dt.timedelta(days=batch_days):
             return ArchiveReport()
     report = ArchiveReport()
-    report.runs, report.kept_hot = plan(store, home, cutoff)
+    report.runs, report.kept_hot = plan(store, cutoff)
     if not report.runs:
         return report
     with tempfile.TemporaryDirectory(prefix="quartz-archive-") as scratch:
@@ -68,25 +68,14 @@ def archive(store, home: HistoryHome, now: dt.datetime, hot_days: int, *, batch_
     return report
 
 
-def plan(store, home: HistoryHome, cutoff: dt.datetime) -> tuple[int, int]:
+def plan(store, cutoff: dt.datetime) -> tuple[int, int]:
     """Fill the temp table `_archive_runs` (run_id, project, month); (runs to move, runs kept hot)."""
     db = store.db
     sql = store.sql("history/candidates")
     db.execute(f"CREATE OR REPLACE TEMP TABLE _archive_runs AS {sql}", {"cutoff": cutoff})
-    cold = _cold_run_files(store, home)
-    kept = 0
-    if cold:
-        kept = db.execute(
-            "DELETE FROM _archive_runs WHERE run_id IN (SELECT run_id FROM read_parquet($files, "
-            "hive_partitioning = false))", {"files": cold}).fetchone()[0]
+    # A run is never archived twice: one already in the history stays hot (the read views prefer it).
+    kept = db.execute("DELETE FROM _archive_runs WHERE run_id IN (SELECT run_id FROM history_runs)").fetchone()[0]
     return db.execute("SELECT count(*) FROM _archive_runs").fetchone()[0], kept
-
-
-def _cold_run_files(store, home: HistoryHome) -> list[str]:
-    """Local copies of the run files of partitions this archive writes to (a run is never archived twice)."""
-    wanted = {(r[0], r[1]) for r in store.db.execute("SELECT DISTINCT project, month FROM _archive_runs").fetchall()}
-    return [str(home.local_copy(f["rel_key"], f["sha256"])) for f in store.query("history/files")
-            if f["table_name"] == tables.RUNS and (f["project"], f["month"]) in wanted]
 
 
 def write_files(store, home: HistoryHome, scratch: Path, now: dt.datetime) -> list[dict]:
@@ -141,6 +130,7 @@ def commit(store, written: list[dict], also=lambda: None) -> None:
             if deleted != expected.get(table, 0):
                 raise QuartzError(f"archive: {table} would lose {deleted} rows but its files hold "
                                   f"{expected.get(table, 0)}; nothing was changed")
+        store.db.execute("INSERT INTO history_runs SELECT run_id FROM _archive_runs ORDER BY run_id")
         also()
 
 

@@ -19,3 +19,9 @@ CREATE TABLE history_migrations (
     runs_moved      BIGINT NOT NULL,
     bytes_before    BIGINT NOT NULL       -- the store file's size before
 );
+
+-- Every run moved to the history, so sync never takes a run it lists again (a quiet workflow's first page
+-- reaches back past the hot window) for a new one. Sorted ids compress to a few bits each; no index.
+CREATE TABLE history_runs (
+    run_id          BIGINT NOT NULL
+);
