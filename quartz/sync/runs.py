@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from quartz.config import Config, Project
 from quartz.errors import BadInput, QuartzError
 from quartz.github.client import GitHubClient, GitHubError, RateLimited
+from quartz.github.prefetch import prefetch
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
 from quartz.text import cap
@@ -129,13 +130,20 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     if progress:
         progress.start(len(chosen))
     triggers = _trigger_matchers(config)
-    for index, project in enumerate(chosen):
-        if report.stopped:
-            report.skipped.extend(p.name for p in chosen[index:])
-            break
-        note = _sync_project(store, client, now, project, days, triggers, report)
-        if progress:
-            progress.step(project.name, note)
+    # Every workflow's first page at once (a bounded pool within GitHub's secondary limits); the loop below
+    # then finds each reply waiting.
+    prefetch(client, [client.absolute(f"/repos/{p.repo}/actions/workflows/{w}/runs", {"per_page": PER_PAGE})
+                      for p in chosen for w in p.workflows])
+    try:
+        for index, project in enumerate(chosen):
+            if report.stopped:
+                report.skipped.extend(p.name for p in chosen[index:])
+                break
+            note = _sync_project(store, client, now, project, days, triggers, report)
+            if progress:
+                progress.step(project.name, note)
+    finally:
+        client.drop_prefetched()  # a reply not used now is stale by the next sync
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
