@@ -1,7 +1,9 @@
 """Read paths see hot + cold as one table, without changing their SQL.
 
 For every history table with files, a TEMP view of the same name shadows the store's table in this
-connection: the hot rows, then the Parquet rows of runs that are not hot (a run in both is read hot).
+connection: the hot rows, then the Parquet rows of runs that are not hot (a run in both is read hot). A
+table with few enough cold rows (runs, attempts) is a TEMP table instead, filled once: the render queries
+runs per project and page, and scanning hundreds of files each time would cost minutes.
 Only read paths (render, status) call this; sync and advance write to the real tables.
 
     with storage.read_only(location) as store:   # calls attach(store, location)
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 
 from quartz.store.history import tables
 from quartz.store.history.home import HistoryHome
+
+MATERIALIZE_ROWS = 1_000_000  # cold rows up to which a table is copied into memory rather than viewed
 
 
 @dataclass
@@ -31,14 +35,17 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
     if not manifest:
         return Attached()
     home = HistoryHome.of(location, client=client, cache_dir=cache_dir)
-    by_table = defaultdict(list)
+    by_table, cold_rows = defaultdict(list), defaultdict(int)
     for f in manifest:
         by_table[f["table_name"]].append(str(home.local_copy(f["rel_key"], f["sha256"])))
+        cold_rows[f["table_name"]] += f["rows"]
     db = store.db
     hot_catalog = tables.catalog(db)
     for table in tables.present(db):
         if by_table.get(table):
-            db.execute(f"CREATE OR REPLACE TEMP VIEW {tables.quoted(table)} AS "
+            # Tables read many times per render (runs: per project and page) are read from the files once.
+            kind = "TABLE" if cold_rows[table] <= MATERIALIZE_ROWS else "VIEW"
+            db.execute(f"CREATE OR REPLACE TEMP {kind} {tables.quoted(table)} AS "
                        + union_sql(db, hot_catalog, table, by_table[table]))
     return Attached(tables=sum(1 for t in by_table if by_table[t]), files=len(manifest),
                     downloads=home.downloads, bytes_downloaded=home.bytes_downloaded)
