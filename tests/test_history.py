@@ -16,7 +16,7 @@ from quartz.site.render import render
 from quartz.store import remote as storage
 from quartz.store.db import Store
 from quartz.store.history import archive as archiving
-from quartz.store.history import tables
+from quartz.store.history import tables, views
 from quartz.store.history.compact import compact, delete_replaced
 from quartz.store.history.home import HistoryHome
 from quartz.store.history.run import AlreadyMigrated, archive_pulled
@@ -56,7 +56,9 @@ def pulled_local(path: Path) -> storage.PulledStore:
     return storage.pull(str(path), path.parent)
 
 
-def test_archive_moves_old_runs_and_the_site_renders_the_same(local_store, tmp_path):
+@pytest.mark.parametrize("materialize_rows", [views.MATERIALIZE_ROWS, 0], ids=["temp-tables", "views"])
+def test_archive_moves_old_runs_and_the_site_renders_the_same(local_store, tmp_path, monkeypatch, materialize_rows):
+    monkeypatch.setattr(views, "MATERIALIZE_ROWS", materialize_rows)
     config, path, before, site_before = local_store
     result = archive_pulled(pulled_local(path), NOW, HOT_DAYS)
     assert result.report.runs > 0 and result.report.rows["jobs"] > 0
