@@ -23,6 +23,7 @@ from quartz.errors import QuartzError
 MAX_IN_FLIGHT = 100  # GitHub's secondary limit on concurrent requests
 WORKERS = 32  # enough to hide latency; well under the limit
 POINTS_PER_MINUTE = 900  # GitHub's secondary limit per minute (GET = 1 point)
+URLS_PER_WORKER = 4  # a small fleet gets a few threads: each costs a client and a connection
 
 
 class Pace:
@@ -60,7 +61,8 @@ def prefetch(client, urls: Sequence[str], *, workers: int = WORKERS, per_minute:
             return url, headers, None
 
     kept = 0
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, MAX_IN_FLIGHT)), thread_name_prefix="prefetch") as pool:
+    workers = max(1, min(workers, MAX_IN_FLIGHT, len(plans) // URLS_PER_WORKER))  # each thread opens a connection
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch") as pool:
         futures = []
         for plan in plans:
             pace.wait()
