@@ -45,6 +45,7 @@ class Pace:
 
 def prefetch(client, urls: Sequence[str], *, workers: int = WORKERS, per_minute: int = POINTS_PER_MINUTE) -> int:
     """Send the conditional GETs of `urls` concurrently and keep each reply for the client's next get(url)."""
+    client.drop_prefetched()  # replies left by an earlier sync that stopped early are stale
     if len(urls) < 2:
         return 0
     plans = [(url, client.request_headers(url, conditional=True)) for url in urls]  # the store: this thread only

@@ -134,16 +134,14 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     # then finds each reply waiting.
     prefetch(client, [client.absolute(f"/repos/{p.repo}/actions/workflows/{w}/runs", {"per_page": PER_PAGE})
                       for p in chosen for w in p.workflows])
-    try:
-        for index, project in enumerate(chosen):
-            if report.stopped:
-                report.skipped.extend(p.name for p in chosen[index:])
-                break
-            note = _sync_project(store, client, now, project, days, triggers, report)
-            if progress:
-                progress.step(project.name, note)
-    finally:
-        client.drop_prefetched()  # a reply not used now is stale by the next sync
+    for index, project in enumerate(chosen):
+        if report.stopped:
+            report.skipped.extend(p.name for p in chosen[index:])
+            break
+        note = _sync_project(store, client, now, project, days, triggers, report)
+        if progress:
+            progress.step(project.name, note)
+    client.drop_prefetched()  # a reply not used now is stale by the next sync
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
