@@ -119,6 +119,19 @@ def _bench_args(p):
     p.add_argument("--jobs-per-run", type=int, default=25)
     p.add_argument("--quick", action="store_true", help="a small fleet that runs in seconds")
     p.add_argument("--json", default=None, metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--no-fleet-1000", action="store_true",
+                   help="skip the 1,000-project steady-state section (several minutes; never run with --quick)")
+
+
+def _archive_args(p):
+    p.add_argument("--hot-days", type=int, default=None, metavar="N",
+                   help="keep runs of the last N days in the store (default: settings.hot_days)")
+    p.add_argument("--migrate", action="store_true",
+                   help="move an existing store's history to the hot/cold layout (once), then compact it")
+
+
+def _history_args(p):
+    p.add_argument("action", choices=["compact"], help="compact: merge each partition's small files into one")
 
 
 def _ingest_args(p):
@@ -146,6 +159,9 @@ command("demo", "run Quartz on the bundled simulator and leave a site in site/",
 command("serve", "serve the rendered site on localhost", "quartz.devtools.serve:main", _serve_args)
 command("bench", "measure sync, advance, render and the store at fleet scale", "quartz.devtools.bench:main",
         _bench_args)
+command("archive", "move completed history older than the hot window to Parquet files",
+        "quartz.store.history.run:main", _archive_args)
+command("history", "maintain the Parquet history (compact)", "quartz.store.history.compact:main", _history_args)
 command("ingest", "record a run reported by TheRock's notify_quartz action", "quartz.rocm.ingest:main", _ingest_args)
 
 

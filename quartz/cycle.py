@@ -52,6 +52,8 @@ class CycleReport:
     advance: object = None
     notify: object = None
     render: object = None
+    history: object = None  # history files the render read (quartz.store.history.views.Attached)
+    archive: object = None  # history moved to Parquet after the push (quartz.store.history.run.ArchiveResult)
     render_restored: bool = False  # the render started from the published manifest
     publish: object = None
     requests: int = 0
@@ -160,6 +162,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
             raise failed from exc
         with timer.phase("push"):
             storage.push(pulled, client=s3)
+        _archive(config, pulled, report, timer, clock, s3)
         if render:
             _render_and_publish(config, site_dir, target, report, timer, clock, s3, pulled)
         report.bytes_pushed = pulled.bytes_pushed
@@ -219,15 +222,31 @@ def _log_finish(store, report: CycleReport, finished_at: dt.datetime, error: str
     )
 
 
+def _archive(config, pulled, report: CycleReport, timer: _Timer, clock, s3) -> None:
+    """Move aged history to Parquet (about once a week) and push again. Optional: the sync is already pushed."""
+    from quartz.store.history.run import CYCLE_BATCH_DAYS, archive_pulled
+
+    try:
+        with timer.phase("archive"):
+            report.archive = archive_pulled(pulled, clock(), config.settings.hot_days,
+                                            batch_days=CYCLE_BATCH_DAYS, client=s3)
+            if report.archive.changed:
+                storage.push(pulled, client=s3)
+    except Exception as exc:  # files written without a pushed manifest are orphans: never read, cleaned later
+        print(f"quartz cycle: archive skipped: {describe(exc)}", file=sys.stderr)
+
+
 def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _Timer, clock, s3, pulled) -> None:
     from quartz.site.render import render
     from quartz.store.db import Store
+    from quartz.store.history.views import attach as attach_history
 
     try:
         with timer.phase("render"):
             if target:  # a runner that keeps no site/ renders only what changed since the last publish
                 report.render_restored = publish.restore_render_manifest(site_dir, target, client=s3)
             with Store.open(pulled.local_path, read_only=True) as store:
+                report.history = attach_history(store, pulled.location, client=s3)
                 report.render = render(config, store, site_dir, clock())
         if target:
             with timer.phase("publish"):

@@ -72,7 +72,8 @@ def test_sizes_and_goals_are_reported(figures):
     assert all(cycles[name]["maxrss_bytes"] > 0 for name in ("first", "steady", "new_run", "incremental_render"))
     # Rendered over the steady-state site: only what the new runs changed is written again.
     assert 0 < cycles["incremental_render"]["written"] < cycles["incremental_render"]["unchanged"]
-    assert set(cycles["first"]["seconds"]) == {"pull", "sync", "advance", "notify", "render", "push", "publish"}
+    assert set(cycles["first"]["seconds"]) == {"pull", "sync", "advance", "notify", "render", "push", "publish",
+                                               "archive"}
     goals = {g["goal"]: g for g in figures["goals"]}
     assert goals["steady-state cycle: rate-limit points"]["met"]
     assert goals["backfill: requests per completed run"]["met"]

@@ -288,6 +288,7 @@ class _Validator:
             dispatch_timeout_s=parse_duration(raw["dispatch_timeout"]) if "dispatch_timeout" in raw else 1800,
             run_timeout_s=parse_duration(raw["run_timeout"]) if "run_timeout" in raw else 6 * 3600,
             site_url=raw.get("site_url", ""),
+            hot_days=raw.get("hot_days", 35),
         )
         raw_ingest = data.get("ingest") or {}
         ingest = Ingest(

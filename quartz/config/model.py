@@ -107,6 +107,7 @@ class Settings:
     dispatch_timeout_s: int = 1800
     run_timeout_s: int = 6 * 3600
     site_url: str = ""
+    hot_days: int = 35  # completed runs older than this move to the Parquet history
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,8 @@ SETTINGS = {
         "dispatch_timeout": _duration,
         "run_timeout": _duration,
         "site_url": {"type": "string"},
+        # GitHub re-runs a run up to 30 days old: an archived run is never re-run.
+        "hot_days": {"type": "integer", "minimum": 31, "maximum": 3650},
     },
 }
 

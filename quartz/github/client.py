@@ -32,6 +32,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
@@ -191,6 +192,8 @@ class GitHubClient:
         self.stats = Stats()
         self.cache = _StoreCache(store) if store is not None else _MemoryCache()
         self._reader: Github | None = None
+        self._prefetched: dict[str, tuple[str | None, tuple]] = {}  # url → (ETag sent, reply): quartz.github.prefetch
+        self._stats_lock = threading.Lock()  # prefetch sends from several threads
 
     def __repr__(self) -> str:  # never the token
         return f"GitHubClient({self.base_url!r})"
@@ -248,7 +251,11 @@ class GitHubClient:
             cached = None  # remembered without its body: a 304 could not give the caller one
         if cached:
             headers["If-None-Match"] = cached[0]
-        status, response_headers, text = self._send(url, headers)
+        early = self._prefetched.pop(url, None)
+        if early is not None and early[0] == headers.get("If-None-Match"):
+            status, response_headers, text = early[1]  # sent moments ago, with the same ETag
+        else:
+            status, response_headers, text = self._send(url, headers)
         if status == 304 and cached:
             return Response(url, 304, response_headers, cached[1], cached[0], keep_body)
         if status == 304:  # not asked for; treat like a lost cache
@@ -264,6 +271,27 @@ class GitHubClient:
             raise GitHubError(f"GitHub sent a body that is not JSON for GET {url} (HTTP {status})",
                               status, url) from None
         return Response(url, status, response_headers, body, response_headers.get("etag"), keep_body)
+
+    def request_headers(self, url: str, *, conditional: bool) -> dict[str, str]:
+        """The headers get() would send for `url` (with the cached ETag when conditional)."""
+        headers = {"Accept": "application/vnd.github+json"}
+        cached = self.cache.get(url) if conditional else None
+        if cached:
+            headers["If-None-Match"] = cached[0]
+        return headers
+
+    def new_reader(self) -> Github:
+        """A PyGithub client of its own (its own connection), for one thread of a prefetch."""
+        return self._github(write_interval_s=0)
+
+    def send(self, url: str, headers: Mapping[str, str], *, requester=None) -> tuple[int, dict[str, str], str]:
+        return self._send(url, headers, requester)
+
+    def keep_prefetched(self, url: str, etag_sent: str | None, reply: tuple) -> None:
+        self._prefetched[url] = (etag_sent, reply)
+
+    def drop_prefetched(self) -> None:
+        self._prefetched.clear()
 
     def remember(self, response: Response, now: dt.datetime) -> None:
         """Save a response's ETag so the next conditional GET of its URL can be answered 304."""
@@ -328,17 +356,18 @@ class GitHubClient:
 
     # ------------------------------------------------------------ the wire
 
-    def _send(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], str]:
+    def _send(self, url: str, headers: Mapping[str, str], requester=None) -> tuple[int, dict[str, str], str]:
         """One GET, retried on 5xx/timeouts and after rate-limit waits; never past the deadline."""
         failures = 0
         limited = 0
+        requester = requester or self.pygithub.requester
         while True:
             if self.deadline is not None:
                 self.deadline.check(f"GET {url}")
-            self.stats.requests += 1
+            with self._stats_lock:
+                self.stats.requests += 1
             try:
-                status, response_headers, text = self.pygithub.requester.requestJson("GET", url,
-                                                                                      headers=dict(headers))
+                status, response_headers, text = requester.requestJson("GET", url, headers=dict(headers))
             except requests.exceptions.RequestException as exc:
                 failures += 1
                 self._no_answer(exc, url, failures)
@@ -347,10 +376,11 @@ class GitHubClient:
             self.down_streak = self.down_streak + 1 if status == 401 else 0
             self.answered = True
             response_headers = {k.lower(): v for k, v in response_headers.items()}
-            if status == 304:
-                self.stats.not_modified += 1
-            else:
-                self.stats.points += 1
+            with self._stats_lock:
+                if status == 304:
+                    self.stats.not_modified += 1
+                else:
+                    self.stats.points += 1
             wait = self._rate_limit_wait(status, response_headers, text, limited)
             if wait is not None:
                 limited += 1

@@ -133,6 +133,9 @@ def read_only(location: str, *, client=None):
             raise QuartzError(f"store {pulled.s3} does not exist yet; run `quartz cycle` (or `quartz sync`) first")
         store = Store.open(pulled.local_path, read_only=True)
         try:
+            from quartz.store.history.views import attach
+
+            attach(store, location, client=client)  # history in Parquet reads as part of its tables
             yield store
         finally:
             store.close()

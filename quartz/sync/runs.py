@@ -47,6 +47,7 @@ from quartz.config import Config, Project
 from quartz.deadline import Deadline, DeadlineReached
 from quartz.errors import BadInput, QuartzError
 from quartz.github.client import WONT_HEAL, GitHubClient, GitHubError, NotFound, RateLimited
+from quartz.github.prefetch import prefetch
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
 from quartz.sync import failfast, failurelines, notfound, testreports
@@ -150,6 +151,10 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     if progress:
         progress.start(len(chosen))
     triggers = _trigger_matchers(config)
+    # Every workflow's first page at once (a bounded pool within GitHub's secondary limits); the loop below
+    # then finds each reply waiting.
+    prefetch(client, [client.absolute(f"/repos/{p.repo}/actions/workflows/{w}/runs", {"per_page": PER_PAGE})
+                      for p in chosen for w in p.workflows])
     for index, project in enumerate(chosen):
         if deadline is not None and deadline.passed() and not report.deferred:
             report.deferred = f"the time budget of {deadline.budget:.0f} s ran out"
@@ -164,6 +169,7 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         failurelines.add_to_sync(config, store, client, now, report, deadline)  # after the runs: it reads their jobs
         _sync_test_reports(config, store, client, now, [p for p in chosen if p.name in report.projects_synced],
                            report)
+    client.drop_prefetched()  # a reply not used now is stale by the next sync
     used = client.stats.since(before)
     report.requests, report.points, report.not_modified = used.requests, used.points, used.not_modified
     if progress:
@@ -318,6 +324,8 @@ class _WorkflowSync:
             return
         ids = [int(r["id"]) for r in runs]
         self.seen.update(ids)
+        archived = {r["run_id"] for r in self.store.query("history/archived_among", run_ids=ids)}
+        runs = [r for r in runs if int(r["id"]) not in archived]  # moved to the Parquet history: done
         known = {r["run_id"]: r for r in self.store.query("sync/runs_known", run_ids=ids)}
         attempts_known: dict[int, set[int]] = {}
         for row in self.store.query("sync/attempts_known", run_ids=ids):

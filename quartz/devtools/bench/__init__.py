@@ -41,7 +41,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, report, testreports
+from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, report, testreports
 from quartz.devtools.bench.fleet import Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -59,7 +59,7 @@ def sample_projects(sizes: Sizes) -> list[str]:
     return names[:count]
 
 
-def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
+def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000: bool = False) -> dict:
     """Every figure of the benchmark, as a JSON-ready dict."""
     from moto.server import ThreadedMotoServer
 
@@ -78,17 +78,21 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None) -> dict:
                      "seconds": {"build_world": time.perf_counter() - t0}}
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
-    server = SimulatorServer(world, token=TOKEN, rate_limit=10**9, html_url=bulk.HTML).start()
     try:
         host, port = moto.get_host_and_port()
-        s3 = _S3(f"http://{host}:{port}")
-        figures["backfill"] = _backfill(config, sizes, world, server, workdir, say)
-        store_path = workdir / "quartz.duckdb"
-        figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
-        figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
-        figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
+        s3 = _S3(f"http://{host}:{port}", workdir / "history-cache")
+        server = SimulatorServer(world, token=TOKEN, rate_limit=10**9, html_url=bulk.HTML).start()
+        try:
+            figures["backfill"] = _backfill(config, sizes, world, server, workdir, say)
+            store_path = workdir / "quartz.duckdb"
+            figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
+            figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
+            figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
+        finally:
+            server.stop()
+        if fleet_1000:  # after the main fleet's simulator stopped
+            figures["fleet_1000"] = fleet1000.measure(workdir, s3, _spec, _child, TOKEN, say)
     finally:
-        server.stop()
         moto.stop()
     figures["bench_process_maxrss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     figures["seconds"]["total"] = time.perf_counter() - t0
@@ -130,6 +134,7 @@ def _backfill(config, sizes: Sizes, world, server, workdir: Path, say) -> dict:
 def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
     from quartz.store import remote as storage
     from quartz.store.db import Store
+    from quartz.store.history.run import archive_pulled
 
     say(f"bench: writing {sizes.runs:,} runs and {sizes.jobs:,} jobs straight into the store")
     t = time.perf_counter()
@@ -137,8 +142,17 @@ def _bulk(config, sizes: Sizes, world, store_path: Path, s3: _S3, say) -> dict:
         loaded = bulk.load_history(config, store, world, world.now, sizes.days + 1)
     seconds = time.perf_counter() - t
     pulled = storage.PulledStore(location=s3.store, local_path=store_path, s3=storage.parse_s3(s3.store), etag=None)
+    full_bytes = store_path.stat().st_size
+    say(f"bench: migrating the store to hot/cold (history older than {config.settings.hot_days} days to Parquet)")
+    t = time.perf_counter()
+    migrated = archive_pulled(pulled, world.now, config.settings.hot_days, migrate=True, client=s3.client,
+                              cache_dir=s3.cache.parent / "migration-cache")
+    migration = {"seconds": time.perf_counter() - t, "runs_moved": migrated.report.runs,
+                 "files": migrated.report.files, "history_bytes": migrated.report.bytes,
+                 "store_bytes_after": store_path.stat().st_size}
     storage.push(pulled, client=s3.client)
-    return {"runs": loaded.runs, "jobs": loaded.jobs, "seconds": seconds, "store_bytes": store_path.stat().st_size}
+    return {"runs": loaded.runs, "jobs": loaded.jobs, "seconds": seconds, "store_bytes": full_bytes,
+            "migration": migration}
 
 
 def _cycles(config, config_path: Path, world, server, s3: _S3, workdir: Path, say) -> dict:
@@ -201,10 +215,11 @@ def _child(spec: dict, s3: _S3) -> dict:
 class _S3:
     """moto's server: the store's and the site's home, reached the way the scheduled workflow reaches S3."""
 
-    def __init__(self, endpoint: str):
+    def __init__(self, endpoint: str, cache: Path):
         import boto3
 
         self.endpoint = endpoint
+        self.cache = cache  # the runner's history cache, kept between cycles (actions/cache in production)
         self.store_key = "state/quartz.duckdb"
         self.store = f"s3://{BUCKET}/{self.store_key}"
         self.site = f"s3://{BUCKET}/site"
@@ -216,7 +231,7 @@ class _S3:
         env = {k: v for k, v in os.environ.items()
                if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "GITHUB_STEP_SUMMARY")}
         env.update(AWS_ENDPOINT_URL_S3=self.endpoint, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   AWS_DEFAULT_REGION="us-east-1")
+                   AWS_DEFAULT_REGION="us-east-1", QUARTZ_HISTORY_CACHE=str(self.cache))
         return env
 
     def size(self, key: str) -> int:
@@ -232,7 +247,8 @@ def main(args) -> int:
     if args.json and not Path(args.json).resolve().parent.is_dir():
         raise BadInput(f"--json {args.json}: its directory does not exist")
     with tempfile.TemporaryDirectory(prefix="quartz-bench-") as scratch:
-        figures = run_bench(sizes, Path(scratch), say=lambda text: print(text, file=sys.stderr, flush=True))
+        figures = run_bench(sizes, Path(scratch), say=lambda text: print(text, file=sys.stderr, flush=True),
+                            fleet_1000=not (args.quick or getattr(args, "no_fleet_1000", False)))
     figures["command"] = _command(args)
     figures["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     print(report.table(figures))

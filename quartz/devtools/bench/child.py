@@ -48,12 +48,14 @@ def render_only(spec: dict) -> dict:
     from quartz.site.render import render
     from quartz.store import remote as storage
     from quartz.store.db import Store
+    from quartz.store.history.views import attach
 
     config = config_module.load(spec["config"])
     with tempfile.TemporaryDirectory(prefix="quartz-bench-render-") as scratch:
         pulled = storage.pull(spec["location"], scratch)
-        with Store.open(pulled.local_path) as store:
+        with Store.open(pulled.local_path, read_only=True) as store:
             t = time.perf_counter()
+            attach(store, spec["location"])
             report = render(config, store, spec["site_dir"], dt.datetime.fromisoformat(spec["now"]))
             seconds = time.perf_counter() - t
     return {"seconds": seconds, "written": report.written, "unchanged": report.unchanged, "bytes": report.bytes}
@@ -93,6 +95,10 @@ def cycle(spec: dict) -> dict:
         "site_bytes": render.bytes if render else 0,
         "uploaded": publish.uploaded if publish else 0,
         "phase_peak_bytes": peaks.peaks,
+        "history_files": getattr(report.history, "files", 0),
+        "history_downloads": getattr(report.history, "downloads", 0),
+        "history_bytes_downloaded": getattr(report.history, "bytes_downloaded", 0),
+        "archived_runs": report.archive.report.runs if report.archive else 0,
     }
 
 
