@@ -62,6 +62,7 @@ def prefetch(client, urls: Sequence[str], *, workers: int = WORKERS, per_minute:
             return url, headers, None
 
     kept = 0
+    streak, last_down = client.down_streak, client.last_down  # a failed prefetch is asked again, counted then
     workers = max(1, min(workers, MAX_IN_FLIGHT, len(plans) // URLS_PER_WORKER))  # each thread opens a connection
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch") as pool:
         futures = []
@@ -73,4 +74,5 @@ def prefetch(client, urls: Sequence[str], *, workers: int = WORKERS, per_minute:
             if answer is not None:
                 client.keep_prefetched(url, headers.get("If-None-Match"), answer)
                 kept += 1
+    client.down_streak, client.last_down = streak, last_down
     return kept

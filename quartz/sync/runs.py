@@ -151,11 +151,9 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     if progress:
         progress.start(len(chosen))
     triggers = _trigger_matchers(config)
-    # Every workflow's first page at once (a bounded pool within GitHub's secondary limits); the loop below
-    # then finds each reply waiting.
-    prefetch(client, [client.absolute(f"/repos/{p.repo}/actions/workflows/{w}/runs", {"per_page": PER_PAGE})
-                      for p in chosen for w in p.workflows])
     for index, project in enumerate(chosen):
+        if index == 1 and client.down_streak == 0:
+            _prefetch_first_pages(client, chosen[1:])  # GitHub answered the first project: poll the rest at once
         if deadline is not None and deadline.passed() and not report.deferred:
             report.deferred = f"the time budget of {deadline.budget:.0f} s ran out"
         if report.stopped or report.deferred:
@@ -175,6 +173,14 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     if progress:
         progress.finish(report.summary())
     return report
+
+
+def _prefetch_first_pages(client: GitHubClient, projects: Sequence[Project]) -> None:
+    """Every workflow's first page at once (a bounded pool within GitHub's secondary limits); the loop then
+    finds each reply waiting. Not before GitHub has answered once: a fleet facing a GitHub that is down
+    should learn it from one request, not from one per workflow."""
+    prefetch(client, [client.absolute(f"/repos/{p.repo}/actions/workflows/{w}/runs", {"per_page": PER_PAGE})
+                      for p in projects for w in p.workflows])
 
 
 def _sync_test_reports(config, store, client, now, projects: list[Project], report: SyncReport) -> None:
