@@ -18,6 +18,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.helpers.notify import WEBHOOK_ENV, Receiver
+
 _buckets = itertools.count(1)
 
 
@@ -56,3 +58,12 @@ def s3(moto_server, monkeypatch):
     bucket = f"quartz-test-{next(_buckets)}"
     client.create_bucket(Bucket=bucket)
     return S3(moto_server, client, bucket)
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    """A real incoming-webhook endpoint on localhost, its URL in the environment variable the test fleets name."""
+    made = Receiver()
+    monkeypatch.setenv(WEBHOOK_ENV, made.url)
+    yield made
+    made.stop()

@@ -5,22 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet, Receiver
+from tests.helpers.notify import FLEET, Fleet
 
 TEXT = FLEET.replace(
     "    - {events: [branch_red, branch_green, cascade_failed, cascade_recovered], channels: [team]}",
     "    - {events: [cascade_failed, cascade_recovered, stage_timed_out, stage_stuck], channels: [team],"
     " stuck_after: 20m}")
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    made = Receiver()
-    monkeypatch.setenv(WEBHOOK_ENV, made.url)
-    yield made
-    made.stop()
 
 
 def test_a_stage_stuck_then_timed_out_and_its_cascade_failed_are_told_once_each(tmp_path, receiver):

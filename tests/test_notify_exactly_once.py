@@ -8,15 +8,7 @@ import pytest
 
 from quartz.store import remote as storage
 from quartz.store.db import Store
-from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet, Receiver
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    made = Receiver()
-    monkeypatch.setenv(WEBHOOK_ENV, made.url)
-    yield made
-    made.stop()
+from tests.helpers.notify import FLEET, Fleet
 
 
 def _stored_intents(location: str) -> list[dict]:

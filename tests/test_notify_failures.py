@@ -6,17 +6,9 @@ import json
 
 import pytest
 
-from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet, Receiver
+from tests.helpers.notify import FLEET, Fleet
 
 RULES = "    - {events: [branch_red, branch_green, cascade_failed, cascade_recovered], channels: [team]}\n"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    made = Receiver()
-    monkeypatch.setenv(WEBHOOK_ENV, made.url)
-    yield made
-    made.stop()
 
 
 @pytest.fixture

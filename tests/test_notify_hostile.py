@@ -8,18 +8,10 @@ import jsonschema
 import pytest
 
 from quartz.site import schemas
-from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet, Receiver
+from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet
 
 HOSTILE_BRANCH = "x/<b>bold</b>&<!channel>"
 HOSTILE_TITLE = "*boom* <!here> <https://evil.example|click me> <script>alert(1)</script> & `rm`"
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    made = Receiver()
-    monkeypatch.setenv(WEBHOOK_ENV, made.url)
-    yield made
-    made.stop()
 
 
 @pytest.fixture

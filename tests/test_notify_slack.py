@@ -6,15 +6,7 @@ import pytest
 
 from quartz.notify import outbox
 from quartz.store.db import Store
-from tests.helpers.notify import WEBHOOK_ENV, Fleet, Receiver
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    made = Receiver()
-    monkeypatch.setenv(WEBHOOK_ENV, made.url)
-    yield made
-    made.stop()
+from tests.helpers.notify import Fleet
 
 
 @pytest.fixture
