@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quartz.cycle import PHASES
+from quartz.devtools.bench.testreports import lines as test_report_lines
 
 MB = 1_000_000
 CYCLES = (("first", "first cycle after bulk load"), ("steady", "steady state, nothing new"),
@@ -66,12 +67,23 @@ def _counts(side: dict | None) -> str:
 
 
 def table(figures: dict) -> str:
+    """The bench's figures as Markdown: requests, cycle phases, sizes and renders, test reports, goals."""
     sizes = figures["sizes"]
-    backfill, cycles = figures["backfill"], figures["cycles"]
     lines = [f"Quartz bench: {sizes['projects']} projects × {sizes['days']} days × {sizes['runs_per_day']} runs/day "
              f"× {sizes['jobs_per_run']} jobs/run = {figures['runs']:,} runs, {figures['jobs']:,} jobs", ""]
-    lines += ["GitHub requests (rate-limit points), counted by the simulator",
-              "| | Quartz | naive PyGithub | naive / Quartz (points) |", "|---|---|---|---|"]
+    lines += _requests(figures) + _phases(figures["cycles"]) + _sizes(figures)
+    if "test_reports" in figures:
+        lines += test_report_lines(figures["test_reports"])
+    lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
+    for g in figures["goals"]:
+        lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")
+    return "\n".join(lines)
+
+
+def _requests(figures: dict) -> list[str]:
+    backfill, cycles = figures["backfill"], figures["cycles"]
+    lines = ["GitHub requests (rate-limit points), counted by the simulator",
+             "| | Quartz | naive PyGithub | naive / Quartz (points) |", "|---|---|---|---|"]
     ours, naive = backfill["quartz"], backfill["naive"]
     scope = (f"{backfill['projects_measured']} of {backfill['projects']} projects, {ours['runs']:,} runs, "
              "extrapolated per run" if backfill["extrapolated"] else f"all {ours['runs']:,} runs")
@@ -93,10 +105,14 @@ def table(figures: dict) -> str:
         other = c.get("naive")
         ratio = _ratio(other["points"], mine["points"]) if other else "–"
         lines.append(f"| cycle: {label} | {_counts(mine)} | {_counts(other)} | {ratio} |")
-    lines += ["", "Cycle phases: seconds · peak memory (each cycle renders into an empty site/, as the scheduled "
-              "workflow does, from the second on starting from the published render manifest; "
-              "S3 is moto's server on 127.0.0.1)",
-              "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
+    return lines
+
+
+def _phases(cycles: dict) -> list[str]:
+    lines = ["", "Cycle phases: seconds · peak memory (each cycle renders into an empty site/, as the scheduled "
+             "workflow does, from the second on starting from the published render manifest; "
+             "S3 is moto's server on 127.0.0.1)",
+             "| phase | " + " | ".join(label for _, label in CYCLES) + " |", "|---" * (len(CYCLES) + 1) + "|"]
     for phase in (*PHASES, "archive"):
         lines.append(f"| {phase} | " + " | ".join(_phase(cycles[k], phase) for k, _ in CYCLES) + " |")
     lines.append("| **total** | " + " | ".join(f"{cycle_seconds(cycles[k]):.1f}" for k, _ in CYCLES) + " |")
@@ -109,34 +125,31 @@ def table(figures: dict) -> str:
         f"({cycles[k].get('history_bytes_downloaded', 0) / MB:.1f})" for k, _ in CYCLES) + " |")
     lines.append("| store bytes moved (MB) | " + " | ".join(
         f"{store_bytes_moved(cycles[k]) / MB:.1f}" for k, _ in CYCLES) + " |")
+    return lines
+
+
+def _sizes(figures: dict) -> list[str]:
+    cycles = figures["cycles"]
     bulk = figures["bulk"]
     migration = bulk.get("migration", {})
     inc = cycles["incremental_render"]
-    lines += ["", "Sizes and renders", "| | |", "|---|---|",
-              f"| full render (first cycle, empty site/) | {cycles['first']['seconds'].get('render', 0):.1f} s |",
-              f"| incremental render after one new run per project (over the first cycle's site) | "
-              f"{inc['seconds']:.1f} s, {inc['written']:,} files written, {inc['unchanged']:,} unchanged, "
-              f"{inc['maxrss_bytes'] / MB:.0f} MB peak |",
-              f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",
-              f"| store file (bulk-loaded, {bulk['runs']:,} runs, {bulk['jobs']:,} jobs) | "
-              f"{bulk['store_bytes'] / MB:.1f} MB |",
-              f"| migration to hot/cold (`quartz archive --migrate`) | {migration.get('runs_moved', 0):,} runs "
-              f"into {migration.get('files', 0):,} Parquet files ({migration.get('history_bytes', 0) / MB:.1f} MB) "
-              f"in {migration.get('seconds', 0):.1f} s; store {bulk['store_bytes'] / MB:.1f} → "
-              f"{migration.get('store_bytes_after', 0) / MB:.1f} MB |",
-              f"| site ({cycles['site_files']:,} files) | {cycles['site_bytes'] / MB:.1f} MB |",
-              f"| index.html | {cycles['index_bytes'] / 1000:.1f} KB |",
-              f"| bench process peak memory (simulator + generation) | "
-              f"{figures['bench_process_maxrss_bytes'] / MB:.0f} MB |",
-              f"| bench wall time | {figures['seconds']['total']:.0f} s |"]
-    if "test_reports" in figures:
-        from quartz.devtools.bench.testreports import lines as test_report_lines
-
-        lines += test_report_lines(figures["test_reports"])
-    lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
-    for g in figures["goals"]:
-        lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")
-    return "\n".join(lines)
+    return ["", "Sizes and renders", "| | |", "|---|---|",
+            f"| full render (first cycle, empty site/) | {cycles['first']['seconds'].get('render', 0):.1f} s |",
+            f"| incremental render after one new run per project (over the first cycle's site) | "
+            f"{inc['seconds']:.1f} s, {inc['written']:,} files written, {inc['unchanged']:,} unchanged, "
+            f"{inc['maxrss_bytes'] / MB:.0f} MB peak |",
+            f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",
+            f"| store file (bulk-loaded, {bulk['runs']:,} runs, {bulk['jobs']:,} jobs) | "
+            f"{bulk['store_bytes'] / MB:.1f} MB |",
+            f"| migration to hot/cold (`quartz archive --migrate`) | {migration.get('runs_moved', 0):,} runs "
+            f"into {migration.get('files', 0):,} Parquet files ({migration.get('history_bytes', 0) / MB:.1f} MB) "
+            f"in {migration.get('seconds', 0):.1f} s; store {bulk['store_bytes'] / MB:.1f} → "
+            f"{migration.get('store_bytes_after', 0) / MB:.1f} MB |",
+            f"| site ({cycles['site_files']:,} files) | {cycles['site_bytes'] / MB:.1f} MB |",
+            f"| index.html | {cycles['index_bytes'] / 1000:.1f} KB |",
+            f"| bench process peak memory (simulator + generation) | "
+            f"{figures['bench_process_maxrss_bytes'] / MB:.0f} MB |",
+            f"| bench wall time | {figures['seconds']['total']:.0f} s |"]
 
 
 def _phase(cycle: dict, phase: str) -> str:
