@@ -331,28 +331,24 @@ class GitHubClient:
         The URL is fetched with a plain request that carries no token (it is pre-signed; S3 refuses a second
         auth), streamed and stopped at `max_bytes` (then status "too_large", nothing kept). 410 → "expired".
         """
-        url = self.absolute(f"/repos/{repo}/actions/artifacts/{int(artifact_id)}/zip")
-        status, headers, text = self._send(url, {"Accept": "application/vnd.github+json"})
-        if status == 410:
-            return Download("expired", reason="the artifact has expired (GitHub keeps artifacts 90 days by default)")
-        location = headers.get("location")
-        if status not in (301, 302, 303, 307) or not location:
-            raise _error_for(status, text, url) if status >= 400 else GitHubError(
-                f"GitHub answered HTTP {status} without a download location to GET {url}", status, url)
-        return self._fetch_presigned(urllib.parse.urljoin(url, location), url, max_bytes)
-
-    def _fetch_presigned(self, location: str, api_url: str, max_bytes: int) -> Download:
-        with requests.Session() as plain:
-            plain.trust_env = False  # no ~/.netrc credentials for the storage host ...
-            plain.proxies.update(requests.utils.get_environ_proxies(location))  # ... but the runner's proxies
-            try:
-                with plain.get(location, stream=True, timeout=self.timeout, allow_redirects=False) as answer:
-                    if answer.status_code != 200:
-                        raise GitHubError(f"the download URL of {api_url} answered HTTP {answer.status_code}",
-                                          answer.status_code, api_url)
-                    return _read_capped(answer, max_bytes)
-            except requests.exceptions.RequestException as exc:
-                raise GitHubError(f"the download of {api_url} failed ({type(exc).__name__})", 0, api_url) from None
+        path = f"/repos/{repo}/actions/artifacts/{int(artifact_id)}/zip"
+        try:
+            location = self.redirect_location(path)
+        except GitHubError as exc:
+            if exc.status == 410:
+                return Download("expired",
+                                reason="the artifact has expired (GitHub keeps artifacts 90 days by default)")
+            raise
+        api_url = self.absolute(path)
+        try:
+            with requests.get(location, auth=no_auth, stream=True, timeout=self.timeout,
+                              allow_redirects=False) as answer:
+                if answer.status_code != 200:
+                    raise GitHubError(f"the download URL of {api_url} answered HTTP {answer.status_code}",
+                                      answer.status_code, api_url)
+                return _read_capped(answer, max_bytes)
+        except requests.exceptions.RequestException as exc:
+            raise GitHubError(f"the download of {api_url} failed ({type(exc).__name__})", 0, api_url) from None
 
     # ------------------------------------------------------------ the wire
 
@@ -513,6 +509,13 @@ class Download:
     status: str
     data: bytes = b""
     reason: str = ""
+
+
+def no_auth(request):
+    """For a pre-signed download URL: the signature is the credential, so no token and no ~/.netrc entry
+    (requests adds one when given no auth) may travel to the storage host."""
+    request.headers.pop("Authorization", None)
+    return request
 
 
 def _read_capped(answer: requests.Response, max_bytes: int) -> Download:

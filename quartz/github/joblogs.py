@@ -17,7 +17,7 @@ import requests
 
 from quartz.failures import MAX_TAIL_BYTES
 
-from .client import GitHubClient, GitHubError, NotFound
+from .client import GitHubClient, GitHubError, NotFound, no_auth
 
 DOWNLOAD_TIMEOUT_S = 30.0  # the whole download, not one read
 CHUNK = 64 * 1024
@@ -47,17 +47,11 @@ def fetch_job_log(client: GitHubClient, repo: str, job_id: int, *, max_bytes: in
     return _download_tail(location, max_bytes, max_seconds, client.timeout)
 
 
-def _no_auth(request):
-    """requests would add credentials from ~/.netrc when given no auth; a pre-signed URL takes none."""
-    request.headers.pop("Authorization", None)
-    return request
-
-
 def _download_tail(url: str, max_bytes: int, max_seconds: float, read_timeout: float) -> JobLog:
     deadline = time.monotonic() + max_seconds
     headers = {"Range": f"bytes=-{max_bytes}", "Accept-Encoding": "identity"}
     try:
-        with requests.get(url, headers=headers, auth=_no_auth, stream=True, allow_redirects=False,
+        with requests.get(url, headers=headers, auth=no_auth, stream=True, allow_redirects=False,
                           timeout=(min(read_timeout, max_seconds), read_timeout)) as response:
             if response.status_code == 416:  # an empty log has no last bytes
                 return JobLog("ok", b"", False)
