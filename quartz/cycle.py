@@ -60,6 +60,7 @@ class CycleReport:
     points: int = 0
     bytes_pulled: int = 0
     bytes_pushed: int = 0
+    store_file_bytes: int = 0  # the DuckDB file itself (S3 holds it gzip-compressed)
     failure: PhaseFailed | None = None  # the phase that failed after the store was made durable
     last_rendered: dt.datetime | None = None  # data time of the newest render known good, when this one failed
 
@@ -77,8 +78,11 @@ class CycleReport:
             lines.append(f"| stages dispatched | {self.advance.dispatched} |")
             lines.append(f"| cascades started / finished | {self.advance.started} / {self.advance.cascades_finished} |")
         lines.append(f"| GitHub requests (rate-limit points) | {self.requests} ({self.points}) |")
-        lines.append(f"| store pulled / pushed | {publish.size_text(self.bytes_pulled)} / "
+        lines.append(f"| store pulled / pushed (gzip) | {publish.size_text(self.bytes_pulled)} / "
                      f"{publish.size_text(self.bytes_pushed)} |")
+        lines.append(f"| store file | {publish.size_text(self.store_file_bytes)} |")
+        if self.archive is not None and self.archive.changed:
+            lines.append(f"| history | {self.archive.summary()} |")
         if self.publish is not None:
             lines.append(f"| site files uploaded / unchanged / deleted | {self.publish.uploaded} / "
                          f"{self.publish.unchanged} / {self.publish.deleted} |")
@@ -166,6 +170,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
         if render:
             _render_and_publish(config, site_dir, target, report, timer, clock, s3, pulled)
         report.bytes_pushed = pulled.bytes_pushed
+        report.store_file_bytes = pulled.local_path.stat().st_size if pulled.local_path.exists() else 0
     return report
 
 

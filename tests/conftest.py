@@ -11,6 +11,7 @@ credentials, region), so code under test builds its own client the usual way.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from dataclasses import dataclass
 
@@ -40,6 +41,10 @@ class S3:
 
     def body(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def store_file(self, key: str) -> bytes:
+        """The DuckDB file a store object holds (pushed gzip-compressed)."""
+        return gzip.decompress(self.body(key))
 
     def listing(self, prefix: str = "") -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)

@@ -42,8 +42,10 @@ def test_round_trip_first_store_then_update(s3, tmp_path):
     with Store.open(first.local_path) as store:
         add_project(store, "rocm")
     sent = push(first)
-    assert sent == first.local_path.stat().st_size == first.bytes_pushed and first.pushes == 1
-    assert s3.body("state/quartz.duckdb") == first.local_path.read_bytes()
+    assert sent == s3.client.head_object(Bucket=s3.bucket, Key="state/quartz.duckdb")["ContentLength"]
+    assert sent == first.bytes_pushed and first.pushes == 1
+    assert sent * 4 < first.local_path.stat().st_size  # gzip: a store file is mostly compressible
+    assert s3.store_file("state/quartz.duckdb") == first.local_path.read_bytes()
 
     second = write_cycle(location, tmp_path / "b", "pytorch")
     assert second.etag == first.etag and second.bytes_pulled == sent
@@ -65,7 +67,7 @@ def test_two_pushers_from_one_etag_one_wins_and_s3_keeps_the_winner(s3, tmp_path
         push(loser)
     message = str(lost.value)
     assert "another Quartz cycle won" in message and "S3 was left exactly as the winner wrote it" in message
-    assert s3.body("quartz.duckdb") == winner.local_path.read_bytes()
+    assert s3.store_file("quartz.duckdb") == winner.local_path.read_bytes()
     assert loser.pushes == 0 and loser.bytes_pushed == 0
     after = pull(location, tmp_path / "after")
     assert project_names(after.local_path) == {"rocm", "pytorch"}
@@ -84,7 +86,7 @@ def test_first_push_uses_if_none_match(s3, tmp_path):
     assert sent[0].get("If-None-Match") == b"*" and "If-Match" not in sent[0]
     with pytest.raises(StoreRaceLost):
         push(two)
-    assert s3.body("quartz.duckdb") == one.local_path.read_bytes()
+    assert s3.store_file("quartz.duckdb") == one.local_path.read_bytes()
 
 
 def test_push_that_dies_before_upload_leaves_previous_object(s3, tmp_path):
@@ -171,7 +173,7 @@ def test_conflict_409_is_retried(s3, tmp_path):
     slept = []
     push(pulled, client=client, sleep=slept.append)
     assert conflicts == [0] and len(slept) == 2
-    assert s3.body("quartz.duckdb") == pulled.local_path.read_bytes()
+    assert s3.store_file("quartz.duckdb") == pulled.local_path.read_bytes()
 
 
 def test_retried_request_whose_first_try_landed_counts_as_won(s3, tmp_path):
@@ -244,3 +246,45 @@ def test_opened_pushes_on_success_and_not_on_error(s3, tmp_path):
         add_project(store, "pytorch")
         raise RuntimeError("crash mid-command")
     assert project_names(pull(location, tmp_path).local_path) == {"rocm"}
+
+
+def test_a_store_pushed_uncompressed_still_pulls_and_the_next_push_compresses_it(s3, tmp_path):
+    """Stores pushed before compression are plain DuckDB files without the encoding metadata."""
+    location = f"s3://{s3.bucket}/quartz.duckdb"
+    local = tmp_path / "old.duckdb"
+    with Store.open(local) as store:
+        add_project(store, "rocm")
+    s3.client.put_object(Bucket=s3.bucket, Key="quartz.duckdb", Body=local.read_bytes())
+    pulled = write_cycle(location, tmp_path / "a", "pytorch")
+    assert pulled.bytes_pulled == local.stat().st_size
+    push(pulled)
+    head = s3.client.head_object(Bucket=s3.bucket, Key="quartz.duckdb")
+    assert head["Metadata"][storage.ENCODING_KEY] == "gzip" and head["ContentLength"] < local.stat().st_size
+    assert project_names(pull(location, tmp_path / "b").local_path) == {"rocm", "pytorch"}
+
+
+def test_a_damaged_compressed_store_is_refused_in_one_line(s3, tmp_path):
+    location = f"s3://{s3.bucket}/quartz.duckdb"
+    push(write_cycle(location, tmp_path / "a", "rocm"))
+    cut = s3.body("quartz.duckdb")[:-40]
+    s3.client.put_object(Bucket=s3.bucket, Key="quartz.duckdb", Body=cut, Metadata={storage.ENCODING_KEY: "gzip"})
+    with pytest.raises(QuartzError, match="gzip data is damaged"):
+        pull(location, tmp_path / "b")
+    assert not list((tmp_path / "b").iterdir())  # no half-written file left behind
+
+
+def test_push_rewrites_a_sparse_file_without_its_free_blocks(s3, tmp_path):
+    location = f"s3://{s3.bucket}/quartz.duckdb"
+    pulled = pull(location, tmp_path / "a")
+    with Store.open(pulled.local_path) as store:
+        store.db.execute("CREATE TABLE ballast AS SELECT range AS n, md5(range::VARCHAR) AS s FROM range(300000)")
+        store.db.execute("CHECKPOINT")
+        store.db.execute("DROP TABLE ballast")
+        store.db.execute("CHECKPOINT")
+    grown = pulled.local_path.stat().st_size
+    push(pulled)
+    assert pulled.local_path.stat().st_size < grown / 2
+    again = pull(location, tmp_path / "b")
+    assert again.local_path.stat().st_size == pulled.local_path.stat().st_size
+    with Store.open(again.local_path) as store:  # the rewritten file is a whole store
+        assert store.db.execute("SELECT count(*) FROM projects").fetchone()[0] == 0

@@ -83,6 +83,7 @@ def cycle(spec: dict) -> dict:
         "points": report.points,
         "bytes_pulled": report.bytes_pulled,
         "bytes_pushed": report.bytes_pushed,
+        "store_file_bytes": report.store_file_bytes,
         "runs_new": sync.runs_new if sync else 0,
         "runs_updated": sync.runs_updated if sync else 0,
         "jobs": sync.jobs if sync else 0,

@@ -61,7 +61,8 @@ def measure(workdir: Path, s3, spec, child, token: str, say) -> dict:
         "first_cycle_seconds": first_seconds, "first_cycle_requests": first["requests"],
         "requests": requests, "points": points, "seconds": sum(steady["seconds"].values()),
         "phase_seconds": steady["seconds"], "sync_seconds": steady["seconds"].get("sync", 0.0),
-        "store_bytes": s3.size("fleet_1000/quartz.duckdb"),
+        "store_bytes": s3.size("fleet_1000/quartz.duckdb"),  # the object in S3 (gzip)
+        "store_file_bytes": steady["store_file_bytes"],
         "store_bytes_moved": steady["bytes_pulled"] + steady["bytes_pushed"] + steady["history_bytes_downloaded"],
         "listing": f"first pages prefetched by a pool of {prefetch.WORKERS} threads, at most "
                    f"{prefetch.POINTS_PER_MINUTE} started a minute (the bench's clock stands still: no waits)",

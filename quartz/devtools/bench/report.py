@@ -28,6 +28,11 @@ def store_bytes_moved(cycle: dict) -> int:
     return cycle["bytes_pulled"] + cycle["bytes_pushed"] + cycle.get("history_bytes_downloaded", 0)
 
 
+def store_file(cycles: dict) -> int:
+    """The DuckDB file after the cycles (older figures have only the object, then uncompressed)."""
+    return cycles.get("store_file_bytes", cycles["store_bytes"])
+
+
 def goals(figures: dict) -> list[dict]:
     """Each goal with its measured value and whether it is met."""
     cycles = figures["cycles"]
@@ -43,8 +48,8 @@ def goals(figures: dict) -> list[dict]:
          cycles["first"]["seconds"].get("render", 0.0) < 60, "{:.1f}"),
         ("incremental render after one new run per project: seconds", "< 5",
          cycles["incremental_render"]["seconds"], cycles["incremental_render"]["seconds"] < 5, "{:.1f}"),
-        ("store file: MB", "< 150", cycles["store_bytes"] / MB, cycles["store_bytes"] < 150 * MB, "{:.1f}"),
-        ("hot store file: MB", "< 15", cycles["store_bytes"] / MB, cycles["store_bytes"] < 15 * MB, "{:.1f}"),
+        ("store file: MB", "< 150", store_file(cycles) / MB, store_file(cycles) < 150 * MB, "{:.1f}"),
+        ("hot store file: MB", "< 15", store_file(cycles) / MB, store_file(cycles) < 15 * MB, "{:.1f}"),
         ("steady-state cycle: store MB moved to and from S3", "< 20", store_bytes_moved(cycles["steady"]) / MB,
          store_bytes_moved(cycles["steady"]) < 20 * MB, "{:.1f}"),
         ("steady-state cycle: seconds (a third of 7.3 s)", "< 2.4", cycle_seconds(cycles["steady"]),
@@ -74,6 +79,8 @@ def table(figures: dict) -> str:
     lines += _requests(figures) + _phases(figures["cycles"]) + _sizes(figures)
     if "test_reports" in figures:
         lines += test_report_lines(figures["test_reports"])
+    if "fleet_1000" in figures:
+        lines += _fleet_1000(figures["fleet_1000"])
     lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
     for g in figures["goals"]:
         lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")
@@ -138,7 +145,8 @@ def _sizes(figures: dict) -> list[str]:
             f"| incremental render after one new run per project (over the first cycle's site) | "
             f"{inc['seconds']:.1f} s, {inc['written']:,} files written, {inc['unchanged']:,} unchanged, "
             f"{inc['maxrss_bytes'] / MB:.0f} MB peak |",
-            f"| store file (after the cycles) | {cycles['store_bytes'] / MB:.1f} MB |",
+            f"| store file (after the cycles) · its object in S3 (gzip) | {store_file(cycles) / MB:.1f} MB · "
+            f"{cycles['store_bytes'] / MB:.1f} MB |",
             f"| store file (bulk-loaded, {bulk['runs']:,} runs, {bulk['jobs']:,} jobs) | "
             f"{bulk['store_bytes'] / MB:.1f} MB |",
             f"| migration to hot/cold (`quartz archive --migrate`) | {migration.get('runs_moved', 0):,} runs "
@@ -158,3 +166,19 @@ def _phase(cycle: dict, phase: str) -> str:
         return "–"
     peak = cycle.get("phase_peak_bytes", {}).get(phase)
     return f"{seconds:.2f} s" + (f" · {peak / MB:,.0f} MB" if peak else "")
+
+
+def _fleet_1000(f: dict) -> list[str]:
+    phases = ", ".join(f"{name} {secs:.1f} s" for name, secs in f["phase_seconds"].items())
+    return ["", f"1,000 projects on one runner (`fleet_1000`: {f['projects']:,} projects, {f['runs']:,} runs, "
+            f"{f['jobs']:,} jobs)", "| | |", "|---|---|",
+            f"| steady-state cycle: GitHub requests (rate-limit points) | {f['requests']:,} ({f['points']:,}) |",
+            f"| steady-state cycle: seconds | {f['seconds']:.1f} ({phases}) |",
+            f"| the same requests at GitHub's 900 points a minute | {f['minutes_at_secondary_limit']:.1f} min |",
+            f"| listing | {f['listing']} |",
+            f"| first cycle (no ETags cached yet) | {f['first_cycle_requests']:,} requests, "
+            f"{f['first_cycle_seconds']:.1f} s |",
+            f"| store file · object in S3 (gzip) · moved by the steady cycle | "
+            f"{f.get('store_file_bytes', 0) / MB:.1f} MB · {f['store_bytes'] / MB:.1f} MB · "
+            f"{f['store_bytes_moved'] / MB:.1f} MB |",
+            f"| peak memory of the steady cycle | {f['maxrss_bytes'] / MB:.0f} MB |"]

@@ -17,9 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from quartz.errors import QuartzError
+from quartz.store.compaction import literal
 from quartz.store.history import tables
 from quartz.store.history.home import HistoryHome, file_sha256
 
@@ -132,32 +131,3 @@ def commit(store, written: list[dict], also=lambda: None) -> None:
                                   f"{expected.get(table, 0)}; nothing was changed")
         store.db.execute("INSERT INTO history_runs SELECT run_id FROM _archive_runs ORDER BY run_id")
         also()
-
-
-def literal(path: Path) -> str:
-    """A path as an SQL string literal (COPY and ATTACH take no parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def compact_file(path: Path, *, min_saving: float = 0.1) -> tuple[int, int]:
-    """Rewrite a closed store file into a fresh one (deleting rows can grow a DuckDB file) and keep it if it
-    is at least `min_saving` smaller. Returns (bytes before, bytes after)."""
-    path = Path(path)
-    before = path.stat().st_size
-    fresh = path.with_name(path.stem + ".compact.duckdb")
-    fresh.unlink(missing_ok=True)
-    db = duckdb.connect()
-    try:
-        db.execute(f"ATTACH {literal(path)} AS old_store (READ_ONLY)")
-        db.execute(f"ATTACH {literal(fresh)} AS fresh_store")
-        db.execute("COPY FROM DATABASE old_store TO fresh_store")
-        db.execute("DETACH old_store")
-        db.execute("DETACH fresh_store")
-    finally:
-        db.close()
-    after = fresh.stat().st_size
-    if after <= before * (1 - min_saving):
-        fresh.replace(path)
-        return before, after
-    fresh.unlink()
-    return before, before

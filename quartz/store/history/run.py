@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from quartz.errors import QuartzError
 from quartz.store import remote as storage
-from quartz.store.history.archive import ArchiveReport, archive, compact_file
+from quartz.store.compaction import compact_file
+from quartz.store.history.archive import ArchiveReport, archive
 from quartz.store.history.home import HistoryHome
 
 CYCLE_BATCH_DAYS = 7  # the cycle archives once the oldest hot candidate is a week past the window
-FREE_SHARE_TO_COMPACT = 0.3  # rewrite the file when this share of its blocks is free (it never shrinks itself)
 
 
 class AlreadyMigrated(QuartzError):
@@ -57,18 +57,10 @@ def archive_pulled(pulled, now: dt.datetime, hot_days: int, *, batch_days: int =
         report = archive(store, home, now, hot_days, batch_days=batch_days, on_commit=record)
         if migrate and not report.runs:
             record(store, report)
-        store.db.execute("CHECKPOINT")
-        free = _free_share(store)
     result = ArchiveResult(report=report, bytes_before=before, bytes_after=before)
-    if report.runs or migrate or free >= FREE_SHARE_TO_COMPACT:
+    if report.runs or migrate:  # deleting the moved rows freed most of the file (a sparse one is compacted at push)
         result.bytes_before, result.bytes_after = compact_file(pulled.local_path)
     return result
-
-
-def _free_share(store) -> float:
-    total, free = store.db.execute("SELECT total_blocks, free_blocks FROM pragma_database_size() "
-                                   "WHERE database_name = current_database()").fetchone()
-    return free / total if total else 0.0
 
 
 def _refuse_second_migration(store, location: str) -> None:
