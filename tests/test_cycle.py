@@ -211,6 +211,27 @@ def test_a_runner_without_site_renders_only_what_changed_and_publishes_the_whole
         assert fleet.s3.body("site/" + rel) == body, rel
 
 
+def test_a_quiet_cycle_on_a_fresh_runner_builds_and_uploads_only_the_pages_that_show_the_clock(fleet, tmp_path):
+    from quartz.site.render import render
+
+    fleet.cycle(site="runner-1")
+    fleet.cycle(site="runner-2")  # nothing new since: settles what the first cycle dispatched
+    fleet.world.advance(dt.timedelta(minutes=1))
+    quiet = fleet.cycle(site="runner-3")
+    assert quiet.render_restored and quiet.render.carried > 50
+    assert quiet.render.pages <= 1 + len(fleet.config.releases)
+    assert quiet.publish.uploaded <= 8 and quiet.publish.deleted == 0
+    with tempfile.TemporaryDirectory() as scratch:  # S3 serves what a full render of the store makes
+        pulled = storage.pull(fleet.location, scratch)
+        with Store.open(pulled.local_path) as store:
+            full = render(fleet.config, store, tmp_path / "full", fleet.world.now)
+    assert full.carried == 0
+    for path in (tmp_path / "full").rglob("*"):
+        if path.is_file() and path.name != ".quartz-manifest.json":
+            rel = path.relative_to(tmp_path / "full").as_posix()
+            assert fleet.s3.body("site/" + rel) == path.read_bytes(), rel
+
+
 def test_a_publish_that_did_not_finish_means_a_full_render_next_time(fleet):
     fleet.cycle(site="runner-1")
     # The render manifest changed on S3 but the publish manifest still describes the older one.

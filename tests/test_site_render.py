@@ -237,3 +237,38 @@ def test_a_page_deleted_by_hand_comes_back_on_the_next_render(tmp_path):
     page.unlink()
     report = render(config, store, out, NOW)
     assert report.written == 1 and page.read_bytes() == original
+
+
+def _tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_a_render_with_nothing_changed_builds_only_what_shows_the_clock(tmp_path):
+    config, store, out, first = render_site(tmp_path)
+    later = NOW + dt.timedelta(minutes=10)  # the same UTC hour
+    light = render(config, store, out, later)
+    assert light.pages == 1 + len(config.releases)
+    assert light.carried > 100 and light.written <= 6  # the grid, the API index, the releases' status
+    full = render(config, store, tmp_path / "full", later)
+    assert full.carried == 0
+    assert _tree(out) == _tree(tmp_path / "full")  # byte for byte what a full render makes, manifest included
+
+
+def test_any_rendered_change_or_a_new_hour_renders_everything_but_bookkeeping_does_not(tmp_path):
+    config, store, out, _ = render_site(tmp_path)
+    assert render(config, store, out, NOW).carried > 0
+    store.db.execute("UPDATE cascade_stages SET reason = 'changed' "
+                     "WHERE rowid = (SELECT min(rowid) FROM cascade_stages)")
+    assert render(config, store, out, NOW).carried == 0
+    store.db.execute("UPDATE sync_state SET watermark = watermark + INTERVAL 1 MINUTE")
+    store.db.execute("DELETE FROM http_cache")
+    assert render(config, store, out, NOW).carried > 0
+    assert render(config, store, out, NOW.replace(minute=0) + dt.timedelta(hours=1)).carried == 0
+
+
+def test_a_light_render_never_trusts_a_site_missing_files(tmp_path):
+    config, store, out, _ = render_site(tmp_path, runs_per_branch=2)
+    page = out / "projects/pytorch.html"
+    page.unlink()
+    report = render(config, store, out, NOW + dt.timedelta(minutes=5))
+    assert report.carried == 0 and page.is_file()

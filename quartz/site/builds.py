@@ -16,9 +16,10 @@ from quartz.site.common import SiteMap, cap, doc, first_line, iso, newest, secon
 PER_BRANCH = 60
 
 
-def load(store, extra_ids: list[int]) -> tuple[list[dict], dict, dict, dict]:
+def load(store, extra_ids: list[int], *, details: bool = True) -> tuple[list[dict], dict, dict, dict]:
+    """The runs that get a page and, with `details`, their jobs, attempts and artifacts."""
     runs = store.query("site/build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
-    ids = [r["run_id"] for r in runs]
+    ids = [r["run_id"] for r in runs] if details else []
     jobs, attempts, artifacts = defaultdict(list), defaultdict(list), defaultdict(list)
     for row in store.query("site/jobs_for_runs", run_ids=ids):
         jobs[row["run_id"]].append(row)

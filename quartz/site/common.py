@@ -90,8 +90,10 @@ api_rel = _api_rel
 
 def doc(kind: str, generated_at: dt.datetime | None, now: dt.datetime, **body) -> dict:
     """The envelope every JSON file shares. generated_at is when the newest data in it was recorded
-    (falling back to the render time), so a file whose data did not change keeps its bytes."""
-    return {"schema_version": SCHEMA_VERSION, "kind": kind, "generated_at": iso(generated_at or now), **body}
+    (a file with no data: the start of the render's UTC hour), so a file whose data did not change keeps
+    its bytes, and a render that carries files over (quartz.site.stamp) builds them byte for byte."""
+    hour = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return {"schema_version": SCHEMA_VERSION, "kind": kind, "generated_at": iso(generated_at or hour), **body}
 
 
 def paginate_blocks(items_oldest_first: list, block: int) -> tuple[list, list[list]]:

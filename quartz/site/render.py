@@ -35,6 +35,7 @@ from quartz.site import (
 from quartz.site.common import SiteMap, api_rel, doc, iso
 from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
+from quartz.site.stamp import inputs_stamp
 from quartz.site.writer import Writer, fingerprint
 
 
@@ -47,6 +48,7 @@ class RenderReport:
     removed: int  # files an earlier render made that this one did not
     bytes: int  # size of everything produced
     status_documents: int = 0  # ROCm/Quartz status.json documents written beside the site
+    carried: int = 0  # files carried over unbuilt: the inputs had not changed since the last render
 
     def markdown(self) -> str:
         return (f"| pages | API files | written | unchanged | removed | size |\n|---|---|---|---|---|---|\n"
@@ -123,6 +125,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     if now.tzinfo is None:
         raise ValueError("render needs an aware UTC datetime for now")
     site = _Site(config, out_dir, now)
+    site.writer.stamp = inputs_stamp(store, site.env_print, now)
+    light = site.writer.can_carry_over(site.writer.stamp)  # nothing changed: build only what shows the clock
 
     # --- what exists: cascade runs with pages, runs with pages
     cascade_rows = store.query("site/cascade_runs")
@@ -130,7 +134,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
     trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
     linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
-    build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
+    build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked), details=not light)
     sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
     test_data = testresults.load(store, build_runs, now)
@@ -159,22 +163,29 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
                                    renders=store.query("site/cycle_renders"))
 
+    # Pages that show the clock (the freshness line, ages) are built by every render.
     _health_pages(site, health_doc, categories)
-    _project_pages(site, config, store, categories, sitemap, now, _test_pages(site, config, store, test_data, sitemap))
-    _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap, now,
-                 lines, test_data)
-    _cascade_pages(site, config, item_list, cascade_rows, details, now)
-    _overview_pages(site, config, store, categories, cascade_rows, items, details, now)
-    _failures_page(site, failures_doc)
-    _notifications_page(site, config, store, now)
+    _release_pages(site, config, categories, cascade_rows, items, now)
     _api_index(site, config, health_doc)
-    schemas.publish(site.writer)
-    # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
-    status = statusjson.write_all(store, config, site.writer, now)
+    if light:
+        carried, status_documents = site.writer.carry_over(), 0
+    else:
+        carried = 0
+        _project_pages(site, config, store, categories, sitemap, now,
+                       _test_pages(site, config, store, test_data, sitemap))
+        _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
+                     now, lines, test_data)
+        _cascade_pages(site, config, item_list, cascade_rows, details, now)
+        _overview_pages(site, config, store, cascade_rows, details, now)
+        _failures_page(site, failures_doc)
+        _notifications_page(site, config, store, now)
+        schemas.publish(site.writer)
+        # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
+        status_documents = statusjson.write_all(store, config, site.writer, now).documents
     counts = site.writer.finish()
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
                         unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
-                        status_documents=status.documents)
+                        status_documents=status_documents, carried=carried)
 
 
 def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:
@@ -273,13 +284,16 @@ def _cascade_pages(site, config, item_list, cascade_rows, details, now) -> None:
                   title=f"Cascade {cid}", api=paths.api_cascade(cid), twin=twin)
 
 
-def _overview_pages(site, config, store, categories, cascade_rows, items, details, now) -> None:
+def _release_pages(site, config, categories, cascade_rows, items, now) -> None:
     for release in config.releases:
         rdoc = overview.release_doc(config, release, categories, cascade_rows, items, now)
         site.json(paths.api_release(release), rdoc)
         site.html("release.html", paths.release_page(release), rdoc, section="releases",
                   crumbs=[("Health", "index.html"), (f"Release {release}", None)],
                   title=f"Release {release}", api=paths.api_release(release))
+
+
+def _overview_pages(site, config, store, cascade_rows, details, now) -> None:
     kdoc = overview.known_good_doc(config, [r for r in cascade_rows], details, now)
     site.json(f"{paths.API}/known-good.json", kdoc)
     site.html("known_good.html", "known-good.html", kdoc, section="known-good", crumbs=[("Health", "index.html")],

@@ -12,6 +12,9 @@ of (the bytes of its JSON twin, a hash of the rows in an archive page) asks
 `keep(path, fingerprint)` first and skips building the file when the previous
 render recorded the same fingerprint for it and the file is still there.
 
+A render whose inputs stamp (quartz.site.stamp) equals the previous render's may
+`carry_over()` every file it did not build: they are what it would have built.
+
 A manifest marked `"published": true` (restored from the publish target by a
 cycle on a runner that keeps no site/) vouches that its files are on the target
 as listed: such a file is kept even though it is not on local disk, and publish
@@ -20,6 +23,7 @@ leaves the target's copy alone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -60,7 +64,9 @@ class Writer:
         self.counts = WriteCounts()
         self._seen: dict[str, str] = {}  # path → fingerprint ("" when none)
         self._published = False  # the previous manifest's files are on the publish target
+        self._previous_stamp = ""
         self._previous = self._read_manifest()
+        self.stamp = ""  # this render's inputs stamp, recorded in the manifest
 
     def _read_manifest(self) -> dict[str, str]:
         try:
@@ -71,7 +77,27 @@ class Writer:
             return {}
         files = data.get("files")
         self._published = data.get("published") is True
+        stamp = data.get("stamp")
+        self._previous_stamp = stamp if isinstance(stamp, str) else ""
         return files if isinstance(files, dict) else {}
+
+    def can_carry_over(self, stamp: str) -> bool:
+        """True when the previous render had these inputs and its files are all still here (or published)."""
+        if not stamp or stamp != self._previous_stamp or not self._previous:
+            return False
+        return self._published or all((self.out / rel).is_file() for rel in self._previous)
+
+    def carry_over(self) -> int:
+        """Count every file of the previous render not produced yet as produced, unchanged; how many."""
+        carried = 0
+        for relpath, print_ in self._previous.items():
+            if relpath not in self._seen:
+                self._claim(relpath, print_)
+                self.counts.unchanged += 1
+                with contextlib.suppress(OSError):  # a published file is not here: its size is not known
+                    self.counts.bytes += (self.out / relpath).stat().st_size
+                carried += 1
+        return carried
 
     def _claim(self, relpath: str, print_: str) -> str:
         relpath = check_relpath(relpath)
@@ -135,8 +161,8 @@ class Writer:
                 target.unlink()
                 self.counts.removed += 1
                 _prune_empty_dirs(target.parent, self.out)
-        listing = json.dumps({"version": _MANIFEST_VERSION, "files": dict(sorted(self._seen.items()))},
-                             separators=(",", ":")).encode()
+        listing = json.dumps({"version": _MANIFEST_VERSION, "stamp": self.stamp,
+                              "files": dict(sorted(self._seen.items()))}, separators=(",", ":")).encode()
         manifest = self.out / MANIFEST
         if not _same_bytes(manifest, listing):
             manifest.write_bytes(listing)

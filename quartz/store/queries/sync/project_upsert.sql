@@ -1,5 +1,6 @@
 -- params: category, default_branch, display_name, name, repo, updated_at
--- Record a project as configured in cascades.yaml.
+-- Record a project as configured in cascades.yaml; an unchanged project is not written (so a quiet cycle
+-- changes nothing a render reads).
 INSERT INTO projects (name, repo, category, display_name, default_branch, updated_at)
 VALUES ($name, $repo, $category, $display_name, $default_branch, $updated_at)
 ON CONFLICT (name) DO UPDATE SET
@@ -7,4 +8,6 @@ ON CONFLICT (name) DO UPDATE SET
     category = excluded.category,
     display_name = excluded.display_name,
     default_branch = excluded.default_branch,
-    updated_at = excluded.updated_at;
+    updated_at = excluded.updated_at
+WHERE (projects.repo, projects.category, projects.display_name, projects.default_branch)
+    IS DISTINCT FROM (excluded.repo, excluded.category, excluded.display_name, excluded.default_branch);
