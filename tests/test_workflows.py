@@ -98,6 +98,24 @@ def test_cycle_triggers_concurrency_and_permissions():
     assert "secrets.QUARTZ_DISPATCH_TOKEN" in run["env"]["GITHUB_TOKEN"]
 
 
+def test_cycle_keeps_the_history_cache_where_quartz_looks_for_it(monkeypatch):
+    from pathlib import Path as _Path
+
+    from quartz.store.history.home import CACHE_ENV, HistoryHome
+
+    workflow = load("quartz-cycle.yml")
+    cache = step(workflow, "History cache")
+    names = [s.get("name") for s in workflow["jobs"]["cycle"]["steps"]]
+    assert names.index("History cache") < names.index("Run one cycle")
+    assert cache["uses"].startswith("actions/cache@") and "run_id" in cache["with"]["key"]
+    assert cache["with"]["restore-keys"] == "quartz-history-"
+    assert CACHE_ENV not in step(workflow, "Run one cycle")["env"]  # the default path below is used
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    home = HistoryHome.of("s3://bucket/state/quartz.duckdb")
+    default = _Path(cache["with"]["path"].split("#")[0].strip().replace("~", str(_Path.home()), 1))
+    assert home.cache_dir.is_relative_to(default)
+
+
 def test_cycle_refuses_to_run_without_a_token(tmp_path):
     result = run_step(load("quartz-cycle.yml"), "Run one cycle", tmp_path,
                       {"GITHUB_TOKEN": "", "QUARTZ_STORE": "s3://b/k", "QUARTZ_PUBLISH_TARGET": "s3://b/site"})
