@@ -151,7 +151,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
-    lines = failures.load(store, {r["run_id"] for r in build_runs} | linked | failures.cell_run_ids(categories))
+    paged = set() if light else {r["run_id"] for r in build_runs}  # build pages show their lines
+    lines = failures.load(store, paged | linked | failures.cell_run_ids(categories))
     failures_doc = failures.groups_doc(store, now, sitemap)
     failures.link_groups(lines, failures_doc)
     failures.annotate_cells(categories, lines)

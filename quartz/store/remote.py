@@ -37,7 +37,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from quartz.errors import BadInput, QuartzError
-from quartz.store.compaction import compact_if_sparse
+from quartz.store.compaction import compact_file, compact_if_sparse
 
 # What boto3 raises: ClientError for an answer from S3, BotoCoreError for none (network, credentials).
 S3_ERRORS = (BotoCoreError, ClientError)
@@ -204,19 +204,24 @@ def _receive(response, target: Path) -> int:
 # ---------------------------------------------------------------- push
 
 
-def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float], None] = time.sleep) -> int:
+def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float], None] = time.sleep,
+         compact: bool = False) -> int:
     """Upload the store only if S3 still holds the version we pulled; return the bytes sent.
 
     Pass the open `store` (a quartz Store or duckdb connection) to checkpoint it
-    first; otherwise it must already be closed. Raises StoreRaceLost when another
-    cycle got there first.
+    first; otherwise it must already be closed, and it is rewritten without its
+    dead weight first when a fifth of its blocks are free or `compact` asks (a
+    cycle that changed many rows: updated rows leave half-empty row groups that
+    no free-block count shows). Raises StoreRaceLost when another cycle got there first.
     """
     if store is not None:
         checkpoint(store)
     if not pulled.is_s3:
         return 0
     _require_consistent_file(pulled.local_path)
-    if store is None:  # a closed file can be rewritten without its dead blocks
+    if store is None and compact:
+        compact_file(pulled.local_path)  # kept only when a tenth smaller
+    elif store is None:
         compact_if_sparse(pulled.local_path)
     with tempfile.TemporaryDirectory(prefix="quartz-push-") as scratch:
         packed = Path(scratch) / "store.gz"
