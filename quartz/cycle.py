@@ -60,7 +60,7 @@ class CycleReport:
     points: int = 0
     bytes_pulled: int = 0
     bytes_pushed: int = 0
-    store_file_bytes: int = 0  # the DuckDB file itself (S3 holds it gzip-compressed)
+    store_file_bytes: int = 0  # the DuckDB file as last pushed (S3 holds it gzip-compressed)
     failure: PhaseFailed | None = None  # the phase that failed after the store was made durable
     last_rendered: dt.datetime | None = None  # data time of the newest render known good, when this one failed
 
@@ -175,7 +175,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
         if render:
             _render_and_publish(config, site_dir, target, report, timer, clock, s3, pulled)
         report.bytes_pushed = pulled.bytes_pushed
-        report.store_file_bytes = pulled.local_path.stat().st_size if pulled.local_path.exists() else 0
+        report.store_file_bytes = pulled.file_bytes_pushed
     return report
 
 

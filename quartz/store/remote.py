@@ -91,6 +91,7 @@ class PulledStore:
     bytes_pulled: int = 0
     bytes_pushed: int = 0
     pushes: int = 0
+    file_bytes_pushed: int = 0  # the DuckDB file's size at the last push (S3 holds it compressed)
 
     @property
     def is_s3(self) -> bool:
@@ -223,11 +224,14 @@ def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float
         compact_file(pulled.local_path)  # kept only when a tenth smaller
     elif store is None:
         compact_if_sparse(pulled.local_path)
+    file_bytes = pulled.local_path.stat().st_size
     with tempfile.TemporaryDirectory(prefix="quartz-push-") as scratch:
         packed = Path(scratch) / "store.gz"
         with pulled.local_path.open("rb") as src, gzip.open(packed, "wb", compresslevel=GZIP_LEVEL) as out:
             shutil.copyfileobj(src, out, CHUNK)
-        return _put(pulled, packed, client=client, sleep=sleep)
+        sent = _put(pulled, packed, client=client, sleep=sleep)
+    pulled.file_bytes_pushed = file_bytes
+    return sent
 
 
 def _put(pulled: PulledStore, packed: Path, *, client, sleep) -> int:
