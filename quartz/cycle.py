@@ -260,7 +260,8 @@ def _render_and_publish(config, site_dir, target, report: CycleReport, timer: _T
                 report.render = render(config, store, site_dir, clock())
         if target:
             with timer.phase("publish"):
-                report.publish = publish.publish(site_dir, target, client=s3)
+                # After a render that carried its files over, trust the publish manifest (no listing).
+                report.publish = publish.publish(site_dir, target, client=s3, verify=not report.render.carried)
     except Exception as exc:  # any bug or outage here must not cost the cycle its sync: it is already pushed
         report.failure = PhaseFailed(report.phase, describe(exc))
         report.failure.__cause__ = exc  # for --debug

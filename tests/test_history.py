@@ -205,6 +205,8 @@ def test_migration_on_s3_loses_nothing_runs_once_and_downloads_each_partition_on
     with storage.read_only(location, client=s3.client) as store:
         assert every_row(store) == before
     assert gets["gets"] == result.report.files  # the second reader found every partition in the cache
+    # Runs and attempts are read from one copy of their cold rows, made once for this manifest.
+    assert [p.name.startswith("cold-") for p in (tmp_path / "cache").rglob("*.duckdb")] == [True]
     assert site_files(tmp_path / "site-after") == site_files(site_before)
 
     again = storage.pull(location, tmp_path / "again", client=s3.client)

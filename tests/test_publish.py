@@ -223,3 +223,19 @@ def test_files_kept_on_the_target_stay_and_missing_ones_are_an_error(s3, tmp_pat
     _render_manifest(gap, ["index.html", "projects/never-published.html"])
     with pytest.raises(QuartzError, match="does not hold it"):
         publish(gap, target)
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_s3_publish_without_listing_trusts_its_manifest_and_a_verified_one_repairs(s3, tmp_path, verify):
+    site = make_site(tmp_path / "site")
+    publish(site, f"s3://{s3.bucket}/p")
+    s3.client.delete_object(Bucket=s3.bucket, Key="p/index.html")  # by hand, behind Quartz's back
+    (site / "projects/rocm.html").unlink()
+    (site / "projects").rmdir()
+    requests = []
+    s3.client.meta.events.register("before-send.s3.ListObjectsV2", lambda request, **_: requests.append(request))
+    report = publish(site, f"s3://{s3.bucket}/p", client=s3.client, verify=verify)
+    assert bool(requests) == verify
+    assert report.deleted == 1 and "p/projects/rocm.html" not in s3.listing("p/")
+    assert ("p/index.html" in s3.listing("p/")) == verify  # only a verified publish sees the deletion
+    assert publish(site, f"s3://{s3.bucket}/p").uploaded == (0 if verify else 1)

@@ -2,8 +2,10 @@
 
 For every history table with files, a TEMP view of the same name shadows the store's table in this
 connection: the hot rows, then the Parquet rows of runs that are not hot (a run in both is read hot). A
-table with few enough cold rows (runs, attempts) is a TEMP table instead, filled once: the render queries
-runs per project and page, and scanning hundreds of files each time would cost minutes.
+table with few enough cold rows (runs, attempts) is read many times per render (per project and page), and
+scanning hundreds of files each time would cost minutes: for an S3 store its cold rows are copied once per
+manifest into a DuckDB file in the history cache (`cold-<digest>.duckdb`, rebuilt only when the archive
+changes the manifest) and viewed from there; for a local store they are copied into a TEMP table.
 Only read paths (render, status) call this; sync and advance write to the real tables.
 
     with storage.read_only(location) as store:   # calls attach(store, location)
@@ -12,13 +14,19 @@ Only read paths (render, status) call this; sync and advance write to the real t
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
 
 from quartz.store.history import tables
 from quartz.store.history.home import HistoryHome
 
-MATERIALIZE_ROWS = 1_000_000  # cold rows up to which a table is copied into memory rather than viewed
+MATERIALIZE_ROWS = 1_000_000  # cold rows up to which a table is copied (cache file or memory), not viewed
+COLD = "quartz_cold"  # the attached cache file's catalog name
 
 
 @dataclass
@@ -41,12 +49,17 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
         cold_rows[f["table_name"]] += f["rows"]
     db = store.db
     hot_catalog = tables.catalog(db)
-    for table in tables.present(db):
-        if by_table.get(table):
-            # Tables read many times per render (runs: per project and page) are read from the files once.
-            kind = "TABLE" if cold_rows[table] <= MATERIALIZE_ROWS else "VIEW"
-            db.execute(f"CREATE OR REPLACE TEMP {kind} {tables.quoted(table)} AS "
-                       + union_sql(db, hot_catalog, table, by_table[table]))
+    present = [t for t in tables.present(db) if by_table.get(t)]
+    small = [t for t in present if cold_rows[t] <= MATERIALIZE_ROWS]
+    cached = _cold_cache(db, hot_catalog, home, small, by_table, manifest) if small and home.is_s3 else None
+    for table in present:
+        if cached is not None and table in small:
+            db.execute(f"CREATE OR REPLACE TEMP VIEW {tables.quoted(table)} AS "
+                       + _hot_then_cold(hot_catalog, table, f"{COLD}.main.{tables.quoted(table)}", "*"))
+            continue
+        kind = "TABLE" if table in small else "VIEW"
+        db.execute(f"CREATE OR REPLACE TEMP {kind} {tables.quoted(table)} AS "
+                   + union_sql(db, hot_catalog, table, by_table[table]))
     return Attached(tables=sum(1 for t in by_table if by_table[t]), files=len(manifest),
                     downloads=home.downloads, bytes_downloaded=home.bytes_downloaded)
 
@@ -59,19 +72,61 @@ def _manifest(store) -> list[dict]:
 
 def union_sql(db, hot_catalog: str, table: str, files: list[str]) -> str:
     """The hot table's columns, then the files' rows cast to the same types (a column the files lack is NULL)."""
-    hot = f"{hot_catalog}.main.{tables.quoted(table)}"
+    source, select = _cold_select(db, hot_catalog, table, files)
+    return _hot_then_cold(hot_catalog, table, source, select)
+
+
+def _cold_select(db, hot_catalog: str, table: str, files: list[str]) -> tuple[str, str]:
+    """(the files as a relation, its columns cast to the hot table's types in the hot table's order)."""
     source = f"read_parquet({_list(files)}, hive_partitioning = false, union_by_name = true)"
     have = {name for name, _ in tables.columns(db, f"SELECT * FROM {source}")}
     select = ", ".join(
         f'CAST({_ident(name) if name in have else "NULL"} AS {kind}) AS {_ident(name)}'
-        for name, kind in tables.columns(db, hot))
+        for name, kind in tables.columns(db, f"{hot_catalog}.main.{tables.quoted(table)}"))
+    return source, select
+
+
+def _hot_then_cold(hot_catalog: str, table: str, cold: str, select: str) -> str:
+    hot = f"{hot_catalog}.main.{tables.quoted(table)}"
     hot_runs = f"{hot_catalog}.main.{tables.quoted(tables.RUNS)}"
-    return (f"SELECT * FROM {hot} UNION ALL SELECT {select} FROM {source} "
+    return (f"SELECT * FROM {hot} UNION ALL SELECT {select} FROM {cold} "
             f"WHERE run_id NOT IN (SELECT run_id FROM {hot_runs})")
+
+
+def _cold_cache(db, hot_catalog: str, home: HistoryHome, small: list[str], by_table: dict,
+                manifest: list[dict]) -> Path | None:
+    """Attach (building it first if this manifest has none) the cache file of the small tables' cold rows."""
+    listed = sorted(f"{f['table_name']}:{f['rel_key']}:{f['sha256']}" for f in manifest if f["table_name"] in small)
+    digest = hashlib.sha256("\n".join([*small, *listed]).encode()).hexdigest()[:24]
+    folder = home.cache_dir / "cold"
+    path = folder / f"cold-{digest}.duckdb"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{path.name}.{os.getpid()}.part"
+        partial.unlink(missing_ok=True)
+        build = duckdb.connect(str(partial))
+        try:
+            for table in small:
+                source, select = _cold_select(db, hot_catalog, table, by_table[table])
+                build.execute(f"CREATE TABLE {tables.quoted(table)} AS SELECT {select} FROM {source} "
+                              "ORDER BY run_id")
+        finally:
+            build.close()
+        partial.replace(path)
+        for old in folder.glob("cold-*.duckdb"):  # earlier manifests' copies are never read again
+            if old != path:
+                old.unlink(missing_ok=True)
+    db.execute(f"DETACH DATABASE IF EXISTS {COLD}")
+    db.execute(f"ATTACH {_literal(str(path))} AS {COLD} (READ_ONLY)")
+    return path
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _list(files: list[str]) -> str:
