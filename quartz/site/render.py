@@ -37,6 +37,7 @@ from quartz.site.environment import make_env, templates_dir
 from quartz.site.jsonout import file_bytes
 from quartz.site.stamp import inputs_stamp
 from quartz.site.writer import Writer, fingerprint
+from quartz.store.history.views import materialize as materialize_history
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     site = _Site(config, out_dir, now)
     site.writer.stamp = inputs_stamp(store, site.env_print, now)
     light = site.writer.can_carry_over(site.writer.stamp)  # nothing changed: build only what shows the clock
+    if not light:
+        materialize_history(store)  # a full render reads the runs per project and page: copy them once
 
     # --- what exists: cascade runs with pages, runs with pages
     cascade_rows = store.query("site/cascade_runs")

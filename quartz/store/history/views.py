@@ -64,6 +64,28 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
                     downloads=home.downloads, bytes_downloaded=home.bytes_downloaded)
 
 
+def materialize(store) -> int:
+    """Copy the tables viewed from the cold cache file into TEMP tables, for a reader that queries them many
+    times (a full render: per project and page); a light render's few queries read the views. How many."""
+    db = store.db
+    attached = db.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = $name",
+                          {"name": COLD}).fetchone()[0]
+    if not attached:
+        return 0
+    cold = {r[0] for r in db.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $name",
+                                     {"name": COLD}).fetchall()}
+    views = {r[0] for r in db.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
+    hot_catalog = tables.catalog(db)
+    done = 0
+    for table in tables.present(db):
+        if table in cold and table in views:
+            db.execute(f"DROP VIEW {tables.quoted(table)}")
+            db.execute(f"CREATE TEMP TABLE {tables.quoted(table)} AS "
+                       + _hot_then_cold(hot_catalog, table, f"{COLD}.main.{tables.quoted(table)}", "*"))
+            done += 1
+    return done
+
+
 def _manifest(store) -> list[dict]:
     has = store.db.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                            "AND table_name = 'history_files'").fetchone()[0]
