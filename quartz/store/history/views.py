@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from quartz.store.compaction import literal
 from quartz.store.history import tables
 from quartz.store.history.home import HistoryHome
 
@@ -119,7 +120,9 @@ def _cold_cache(db, hot_catalog: str, home: HistoryHome, small: list[str], by_ta
                 manifest: list[dict]) -> Path | None:
     """Attach (building it first if this manifest has none) the cache file of the small tables' cold rows."""
     listed = sorted(f"{f['table_name']}:{f['rel_key']}:{f['sha256']}" for f in manifest if f["table_name"] in small)
-    digest = hashlib.sha256("\n".join([*small, *listed]).encode()).hexdigest()[:24]
+    # The hot tables' columns too: a migration that adds one needs a copy with it.
+    shapes = [repr(tables.columns(db, f"{hot_catalog}.main.{tables.quoted(t)}")) for t in small]
+    digest = hashlib.sha256("\n".join([*small, *shapes, *listed]).encode()).hexdigest()[:24]
     folder = home.cache_dir / "cold"
     path = folder / f"cold-{digest}.duckdb"
     if not path.exists():
@@ -132,23 +135,22 @@ def _cold_cache(db, hot_catalog: str, home: HistoryHome, small: list[str], by_ta
                 source, select = _cold_select(db, hot_catalog, table, by_table[table])
                 build.execute(f"CREATE TABLE {tables.quoted(table)} AS SELECT {select} FROM {source} "
                               "ORDER BY run_id")
-        finally:
+        except BaseException:
             build.close()
+            partial.unlink(missing_ok=True)
+            raise
+        build.close()
         partial.replace(path)
         for old in folder.glob("cold-*.duckdb"):  # earlier manifests' copies are never read again
             if old != path:
                 old.unlink(missing_ok=True)
     db.execute(f"DETACH DATABASE IF EXISTS {COLD}")
-    db.execute(f"ATTACH {_literal(str(path))} AS {COLD} (READ_ONLY)")
+    db.execute(f"ATTACH {literal(path)} AS {COLD} (READ_ONLY)")
     return path
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _list(files: list[str]) -> str:
