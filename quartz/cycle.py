@@ -94,11 +94,6 @@ class CycleReport:
         lines += [part.markdown() for part in (self.sync, self.advance, self.notify) if part is not None]
         return "\n".join(lines)
 
-    def changed_rows(self) -> bool:
-        """Whether sync or advance rewrote rows (worth compacting the file before its push)."""
-        synced = self.sync is not None and (self.sync.runs_new or self.sync.runs_updated)
-        return bool(synced or (self.advance is not None and (self.advance.started or self.advance.dispatched)))
-
     def left_for_next(self) -> list[str]:
         """What the time budget made this cycle leave for the next one, in words; empty when nothing."""
         left = []
@@ -170,7 +165,7 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
                 storage.push(pulled, client=s3)
             raise failed from exc
         with timer.phase("push"):
-            storage.push(pulled, client=s3, compact=report.changed_rows())
+            storage.push(pulled, client=s3)
         _archive(config, pulled, report, timer, clock, s3)
         if render:
             _render_and_publish(config, site_dir, target, report, timer, clock, s3, pulled)

@@ -288,3 +288,23 @@ def test_push_rewrites_a_sparse_file_without_its_free_blocks(s3, tmp_path):
     assert again.local_path.stat().st_size == pulled.local_path.stat().st_size
     with Store.open(again.local_path) as store:  # the rewritten file is a whole store
         assert store.db.execute("SELECT count(*) FROM projects").fetchone()[0] == 0
+
+
+def test_a_store_with_large_blocks_is_rewritten_with_small_ones_on_its_push(s3, tmp_path):
+    """Stores made before BLOCK_SIZE have DuckDB's 256 KiB blocks: each index and small table took one."""
+    import duckdb
+
+    from quartz.store.compaction import BLOCK_SIZE
+
+    location = f"s3://{s3.bucket}/quartz.duckdb"
+    pulled = pull(location, tmp_path / "a")
+    duckdb.connect(str(pulled.local_path), config={"default_block_size": str(256 * 1024)}).close()
+    with Store.open(pulled.local_path) as store:
+        add_project(store, "rocm")
+    large = pulled.local_path.stat().st_size
+    push(pulled)
+    again = pull(location, tmp_path / "b")
+    with Store.open(again.local_path, read_only=True) as store:
+        assert store.db.execute("SELECT block_size FROM pragma_database_size()").fetchone()[0] == BLOCK_SIZE
+    assert again.local_path.stat().st_size < large / 2
+    assert project_names(again.local_path) == {"rocm"}

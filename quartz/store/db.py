@@ -26,6 +26,7 @@ import duckdb
 
 from quartz import __version__
 from quartz.errors import QuartzError
+from quartz.store.compaction import BLOCK_SIZE
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -96,7 +97,9 @@ class Store:
         if read_only and path != ":memory:" and not Path(path).exists():
             raise StoreError(f"store {path} does not exist; run `quartz sync` or `quartz demo` first")
         try:
-            connection = duckdb.connect(path, read_only=read_only)
+            # A new file gets the small blocks compaction writes (an existing one keeps its own).
+            connection = duckdb.connect(path, read_only=read_only,
+                                        config={"default_block_size": str(BLOCK_SIZE)})
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise StoreError(

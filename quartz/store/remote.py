@@ -37,7 +37,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from quartz.errors import BadInput, QuartzError
-from quartz.store.compaction import compact_file, compact_if_sparse
+from quartz.store.compaction import compact_if_needed
 
 # What boto3 raises: ClientError for an answer from S3, BotoCoreError for none (network, credentials).
 S3_ERRORS = (BotoCoreError, ClientError)
@@ -205,25 +205,21 @@ def _receive(response, target: Path) -> int:
 # ---------------------------------------------------------------- push
 
 
-def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float], None] = time.sleep,
-         compact: bool = False) -> int:
+def push(pulled: PulledStore, store=None, *, client=None, sleep: Callable[[float], None] = time.sleep) -> int:
     """Upload the store only if S3 still holds the version we pulled; return the bytes sent.
 
     Pass the open `store` (a quartz Store or duckdb connection) to checkpoint it
     first; otherwise it must already be closed, and it is rewritten without its
-    dead weight first when a fifth of its blocks are free or `compact` asks (a
-    cycle that changed many rows: updated rows leave half-empty row groups that
-    no free-block count shows). Raises StoreRaceLost when another cycle got there first.
+    dead weight first when it needs it (quartz.store.compaction). Raises
+    StoreRaceLost when another cycle got there first.
     """
     if store is not None:
         checkpoint(store)
     if not pulled.is_s3:
         return 0
     _require_consistent_file(pulled.local_path)
-    if store is None and compact:
-        compact_file(pulled.local_path)  # kept only when a tenth smaller
-    elif store is None:
-        compact_if_sparse(pulled.local_path)
+    if store is None:
+        compact_if_needed(pulled.local_path)
     file_bytes = pulled.local_path.stat().st_size
     with tempfile.TemporaryDirectory(prefix="quartz-push-") as scratch:
         packed = Path(scratch) / "store.gz"
