@@ -19,8 +19,10 @@ PER_BRANCH = 60
 def load(store, extra_ids: list[int], *, details: bool = True) -> tuple[list[dict], dict, dict, dict]:
     """The runs that get a page and, with `details`, their jobs, attempts and artifacts."""
     runs = store.query("site/build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
-    ids = [r["run_id"] for r in runs] if details else []
     jobs, attempts, artifacts = defaultdict(list), defaultdict(list), defaultdict(list)
+    if not details:
+        return runs, jobs, attempts, artifacts
+    ids = [r["run_id"] for r in runs]
     for row in store.query("site/jobs_for_runs", run_ids=ids):
         jobs[row["run_id"]].append(row)
     for row in store.query("site/attempts_for_runs", run_ids=ids):

@@ -52,7 +52,7 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
     hot_catalog = tables.catalog(db)
     present = [t for t in tables.present(db) if by_table.get(t)]
     small = [t for t in present if cold_rows[t] <= MATERIALIZE_ROWS]
-    cached = _cold_cache(db, hot_catalog, home, small, by_table, manifest) if small and home.is_s3 else None
+    cached = _cold_cache(db, hot_catalog, home, small, by_table, manifest) if small and home.cache_dir else None
     for table in present:
         if cached is not None and table in small:
             db.execute(f"CREATE OR REPLACE TEMP VIEW {tables.quoted(table)} AS "
