@@ -55,8 +55,7 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
     cached = _cold_cache(db, hot_catalog, home, small, by_table, manifest) if small and home.cache_dir else None
     for table in present:
         if cached is not None and table in small:
-            db.execute(f"CREATE OR REPLACE TEMP VIEW {tables.quoted(table)} AS "
-                       + _hot_then_cold(hot_catalog, table, f"{COLD}.main.{tables.quoted(table)}", "*"))
+            db.execute(f"CREATE OR REPLACE TEMP VIEW {tables.quoted(table)} AS {_from_cache(hot_catalog, table)}")
             continue
         kind = "TABLE" if table in small else "VIEW"
         db.execute(f"CREATE OR REPLACE TEMP {kind} {tables.quoted(table)} AS "
@@ -68,11 +67,7 @@ def attach(store, location: str, *, client=None, cache_dir=None) -> Attached:
 def materialize(store) -> int:
     """Copy the tables viewed from the cold cache file into TEMP tables, for a reader that queries them many
     times (a full render: per project and page); a light render's few queries read the views. How many."""
-    db = store.db
-    attached = db.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = $name",
-                          {"name": COLD}).fetchone()[0]
-    if not attached:
-        return 0
+    db = store.db  # with no cache file attached, `cold` is empty and nothing changes
     cold = {r[0] for r in db.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $name",
                                      {"name": COLD}).fetchall()}
     views = {r[0] for r in db.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()}
@@ -81,8 +76,7 @@ def materialize(store) -> int:
     for table in tables.present(db):
         if table in cold and table in views:
             db.execute(f"DROP VIEW {tables.quoted(table)}")
-            db.execute(f"CREATE TEMP TABLE {tables.quoted(table)} AS "
-                       + _hot_then_cold(hot_catalog, table, f"{COLD}.main.{tables.quoted(table)}", "*"))
+            db.execute(f"CREATE TEMP TABLE {tables.quoted(table)} AS {_from_cache(hot_catalog, table)}")
             done += 1
     return done
 
@@ -114,6 +108,11 @@ def _hot_then_cold(hot_catalog: str, table: str, cold: str, select: str) -> str:
     hot_runs = f"{hot_catalog}.main.{tables.quoted(tables.RUNS)}"
     return (f"SELECT * FROM {hot} UNION ALL SELECT {select} FROM {cold} "
             f"WHERE run_id NOT IN (SELECT run_id FROM {hot_runs})")
+
+
+def _from_cache(hot_catalog: str, table: str) -> str:
+    """Hot rows, then the attached cache file's copy of the cold ones (already in the hot table's columns)."""
+    return _hot_then_cold(hot_catalog, table, f"{COLD}.main.{tables.quoted(table)}", "*")
 
 
 def _cold_cache(db, hot_catalog: str, home: HistoryHome, small: list[str], by_table: dict,
