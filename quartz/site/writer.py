@@ -89,13 +89,13 @@ class Writer:
 
     def carry_over(self) -> int:
         """Count every file of the previous render not produced yet as produced, unchanged; how many."""
-        carried = 0
+        carried, out = 0, str(self.out)  # thousands of files: plain strings, not Path objects
         for relpath, print_ in self._previous.items():
             if relpath not in self._seen:
                 self._claim(relpath, print_)
                 self.counts.unchanged += 1
                 with contextlib.suppress(OSError):  # a published file is not here: its size is not known
-                    self.counts.bytes += (self.out / relpath).stat().st_size
+                    self.counts.bytes += os.stat(os.path.join(out, relpath)).st_size
                 carried += 1
         return carried
 
