@@ -18,8 +18,9 @@ NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
 def add_project(store: Store, name: str) -> None:
-    store.execute("sync/project_upsert", name=name, repo=f"ROCm/{name}", category="core", display_name=name,
-                  default_branch="main", updated_at=NOW)
+    store.execute("sync/projects_upsert", projects=[{"name": name, "repo": f"ROCm/{name}", "category": "core",
+                                                     "display_name": name, "default_branch": "main",
+                                                     "updated_at": NOW}])
 
 
 def project_names(path) -> set[str]:

@@ -68,8 +68,9 @@ def test_store_written_by_a_newer_quartz_is_refused_untouched(tmp_path):
 def test_transaction_rolls_back_on_error(tmp_path):
     with Store.open(tmp_path / "q.duckdb") as store:
         with pytest.raises(RuntimeError), store.transaction():
-            store.execute("sync/project_upsert", name="a", repo="o/a", category="core", display_name="A",
-                          default_branch="main", updated_at=NOW)
+            store.execute("sync/projects_upsert", projects=[{
+                "name": "a", "repo": "o/a", "category": "core", "display_name": "A", "default_branch": "main",
+                "updated_at": NOW}])
             raise RuntimeError("crash mid-write")
         assert store.db.execute("SELECT name FROM projects").fetchall() == []
 
@@ -79,7 +80,7 @@ def test_unknown_query_and_missing_parameter_are_clear(tmp_path):
         with pytest.raises(StoreError, match="no query named 'nope'"):
             store.query("nope")
         with pytest.raises(StoreError, match="needs parameters"):
-            store.execute("sync/project_upsert", name="a")
+            store.execute("sync/projects_upsert", name="a")
 
 
 def test_second_writer_process_gets_a_clear_message(tmp_path):

@@ -21,6 +21,7 @@ from quartz.devtools.simulator.model import JOB_ID_BASE, MAX_ATTEMPTS, MAX_JOBS
 from quartz.failures import load_rules
 from quartz.github.joblogs import JobLog
 from quartz.sync.failurelines import line_row
+from quartz.sync.runs import record_projects
 
 HTML = "https://github.com"  # the simulator's html_url; run and job pages link there
 CHUNK_RUNS = 4000
@@ -37,11 +38,7 @@ def load_history(config: Config, store, world: World, now: dt.datetime, backfill
     bookkeeping."""
     floor = (now - dt.timedelta(days=backfill_days)).replace(microsecond=0)
     report = BulkReport()
-    with store.transaction():
-        for project in config.projects.values():
-            store.execute("sync/project_upsert", name=project.name, repo=project.repo, category=project.category,
-                          display_name=project.display_name, default_branch=project.default_branch,
-                          updated_at=now)
+    record_projects(config, store, now)
     for project in config.projects.values():
         for workflow in project.workflows:
             wf = world.workflow(project.repo, workflow)

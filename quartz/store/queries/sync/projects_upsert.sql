@@ -1,8 +1,10 @@
--- params: category, default_branch, display_name, name, repo, updated_at
--- Record a project as configured in cascades.yaml; an unchanged project is not written (so a quiet cycle
--- changes nothing a render reads).
+-- params: projects
+-- Record every project as configured in cascades.yaml, in one statement ($projects: a list of structs
+-- name, repo, category, display_name, default_branch, updated_at); an unchanged project is not written
+-- (so a quiet cycle changes nothing a render reads).
 INSERT INTO projects (name, repo, category, display_name, default_branch, updated_at)
-VALUES ($name, $repo, $category, $display_name, $default_branch, $updated_at)
+SELECT name, repo, category, display_name, default_branch, updated_at
+FROM (SELECT unnest($projects, recursive := true))
 ON CONFLICT (name) DO UPDATE SET
     repo = excluded.repo,
     category = excluded.category,
