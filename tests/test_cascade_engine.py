@@ -318,12 +318,13 @@ def reason_of(actions, stage):
 
 def test_reasons_a_person_can_act_on():
     actions = plan(snapshot([S("pytorch", "running")], [run("pytorch", status="in_progress", started_min_ago=42)]))
-    assert reason_of(actions, "pytorch").startswith("running for 42 min — https://github.test/")
-    assert reason_of(actions, "triton") == "waiting for pytorch: running for 42 min"
+    assert reason_of(actions, "pytorch").startswith("running since Nov 29 03:18 UTC — https://github.test/")
+    assert reason_of(actions, "triton") == "waiting for pytorch: running since Nov 29 03:18 UTC"
     assert reason_of(actions, "vllm") == "waiting for triton: waiting for pytorch; aiter: waiting for pytorch"
 
     actions = plan(snapshot([S("pytorch", "dispatched", dispatched_min_ago=12)]))
-    assert reason_of(actions, "pytorch") == "dispatched 12 min ago, no run has appeared yet; times out in 18 min"
+    assert reason_of(actions, "pytorch") == ("dispatched Nov 29 03:48 UTC, no run has appeared yet; "
+                                             "times out Nov 29 04:18 UTC")
 
     actions = plan(snapshot([S("pytorch", "running")], [run("pytorch", conclusion="failure")]))
     assert reason_of(actions, "triton") == "skipped: pytorch failed — https://github.test/ROCm/pytorch/runs/201"
@@ -346,8 +347,19 @@ def test_unknown_dispatch_outcome_is_explained_and_never_resent():
 
 def test_unchanged_reason_is_not_rewritten():
     actions = plan(snapshot([S("pytorch", "dispatched", dispatched_min_ago=12,
-                                reason="dispatched 12 min ago, no run has appeared yet; times out in 18 min")]))
+                                reason="dispatched Nov 29 03:48 UTC, no run has appeared yet; "
+                                       "times out Nov 29 04:18 UTC")]))
     assert not [a for a in actions if isinstance(a, engine.Explain) and a.stage == "pytorch"]
+
+
+def test_a_stage_still_going_keeps_its_reason_from_cycle_to_cycle():
+    """Reasons name when a wait began, not how long it has lasted: a quiet cycle writes nothing."""
+    first = plan(snapshot([S("pytorch", "running")], [run("pytorch", status="in_progress", started_min_ago=42)]))
+    reasons = {a.stage: a.reason for a in first if isinstance(a, engine.Explain)}
+    waiting = [S(name, "pending", reason=reason) for name, reason in reasons.items() if name != "pytorch"]
+    later = plan(snapshot([S("pytorch", "running", reason=reasons["pytorch"]), *waiting],
+                          [run("pytorch", status="in_progress", started_min_ago=42)]), now=T0 + timedelta(minutes=10))
+    assert not [a for a in later if isinstance(a, engine.Explain)]
 
 
 def test_commit_status_only_on_change():

@@ -232,6 +232,21 @@ def test_a_quiet_cycle_on_a_fresh_runner_builds_and_uploads_only_the_pages_that_
             assert fleet.s3.body("site/" + rel) == path.read_bytes(), rel
 
 
+def test_a_cascade_waiting_on_its_stage_is_left_as_it_was_and_the_quiet_cycle_renders_light(fleet):
+    fleet.cycle(site="runner-1")
+    fleet.nightly()
+    fleet.cycle(site="runner-2")  # starts the cascade and dispatches its first stage
+    fleet.cycle(site="runner-3")  # links the dispatched run
+    fleet.world.advance(dt.timedelta(minutes=1))
+    fleet.cycle(site="runner-4")  # sees it running
+    before = fleet.stored("SELECT status, version, updated_at FROM cascade_runs")
+    fleet.world.advance(dt.timedelta(minutes=1))
+    quiet = fleet.cycle(site="runner-5")
+    assert before[0][0] == "running"
+    assert fleet.stored("SELECT status, version, updated_at FROM cascade_runs") == before
+    assert quiet.render_restored and quiet.render.carried > 50
+
+
 def test_a_publish_that_did_not_finish_means_a_full_render_next_time(fleet):
     fleet.cycle(site="runner-1")
     # The render manifest changed on S3 but the publish manifest still describes the older one.

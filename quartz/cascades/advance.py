@@ -226,6 +226,8 @@ def fetch_artifact_names(store, client, run: RunView) -> tuple[str, ...]:
 
 def carry_out(store, writer, snap: Snapshot, version: int, actions: list, now: datetime, report: AdvanceReport,
               before_send: Hook | None, after_send: AfterHook | None, deadline: Deadline | None = None) -> None:
+    if not actions:
+        return  # nothing to do: the cascade run is left as it was (a bump would change the site every cycle)
     cascade_run_id = snap.cascade_run.cascade_run_id
     local = [a for a in actions if not isinstance(a, (engine.Dispatch, engine.ReportStatus))]
     try:

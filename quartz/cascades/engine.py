@@ -33,7 +33,7 @@ import difflib
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from quartz.config import Cascade, Config, Stage, templating
 from quartz.errors import BadInput
@@ -343,6 +343,13 @@ def humanize(seconds: float) -> str:
     return f"{days} d {hours} h" if hours else f"{days} d"
 
 
+def clock(when: datetime) -> str:
+    """A moment as a waiting reason names it: `Nov 22 05:00 UTC`. Reasons of stages still going name when
+    they began, never for how long: a reason that changed every cycle would change the store (and the
+    site) every cycle while nothing happened."""
+    return f"{when.astimezone(UTC):%b %d %H:%M} UTC"
+
+
 def cascade_status_for(cascade: Cascade | None, stages: Mapping[str, str]) -> str:
     """Final status of a cascade run from its stages' (all terminal) statuses."""
 
@@ -521,9 +528,6 @@ class _Planner:
         if reason != st.reason:
             self.emit(Explain(self.id, st.stage, reason))
 
-    def ago(self, when: datetime | None) -> str:
-        return humanize((self.now - when).total_seconds()) if when else "?"
-
     # -- the pass
 
     def run(self) -> list:
@@ -680,10 +684,10 @@ class _Planner:
                       f"the workflow shows the id in its run-name, then `quartz retry {self.id} {stage.name}`")
             self.time_out(st, reason, None)
             return
-        left = stage.dispatch_timeout_s - waited
-        self.explain(st, f"dispatched {humanize(waited)} ago, no run has appeared yet; "
-                         f"times out in {humanize(left)}{note}")
-        self.brief[st.stage] = f"dispatched {humanize(waited)} ago, no run yet"
+        sent = st.dispatched_at or self.now
+        deadline = sent + timedelta(seconds=stage.dispatch_timeout_s)
+        self.explain(st, f"dispatched {clock(sent)}, no run has appeared yet; times out {clock(deadline)}{note}")
+        self.brief[st.stage] = f"dispatched {clock(sent)}, no run yet"
 
     # running: follow the run's latest attempt
 
@@ -698,9 +702,11 @@ class _Planner:
                                       f"{st.run_id}, but that run never appeared; `quartz retry {self.id} "
                                       f"{st.stage}` sends a new attempt", None)
                     return
-                self.explain(st, f"dispatched {humanize(waited)} ago as run {st.run_id}, which has not appeared "
-                                 f"yet; times out in {humanize(stage.dispatch_timeout_s - waited)}")
-                self.brief[st.stage] = f"dispatched {humanize(waited)} ago, run not seen yet"
+                sent = st.dispatched_at or self.now
+                deadline = sent + timedelta(seconds=stage.dispatch_timeout_s)
+                self.explain(st, f"dispatched {clock(sent)} as run {st.run_id}, which has not appeared yet; "
+                                 f"times out {clock(deadline)}")
+                self.brief[st.stage] = f"dispatched {clock(sent)}, run not seen yet"
                 return
             since = st.started_at or st.dispatched_at
             if since and (self.now - since).total_seconds() > stage.timeout_s:
@@ -725,8 +731,8 @@ class _Planner:
                               f"stage timeout of {humanize(stage.timeout_s)}; the run was left alone",
                           run.run_attempt)
             return
-        words = f"queued for {humanize(elapsed)}" if run.status in ("queued", "waiting", "pending", "requested") \
-            else f"running for {humanize(elapsed)}"
+        words = f"queued since {clock(begun)}" if run.status in ("queued", "waiting", "pending", "requested") \
+            else f"running since {clock(begun)}"
         reason = f"{words} — {run.link()}"
         self.brief[st.stage] = words
         if st.status != "running" or reopened:
