@@ -60,10 +60,10 @@ def _job(row: dict) -> dict:
         "name": cap(row["name"]),
         "state": status.run_state(row["status"], row["conclusion"]),
         "conclusion": row["conclusion"],
-        "started_at": iso(row["started_at"]),
-        "completed_at": iso(row["completed_at"]),
-        "queue_s": seconds_between(row["created_at"], row["started_at"]),
-        "duration_s": seconds_between(row["started_at"], row["completed_at"]),
+        "started_at": row["started_at"],  # already ISO text and whole seconds (site/jobs_for_runs)
+        "completed_at": row["completed_at"],
+        "queue_s": row["queue_s"],
+        "duration_s": row["duration_s"],
         "runner": cap(row["runner_name"], 80),
         "html_url": row["html_url"],
     }

@@ -51,7 +51,7 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
         sha = r["head_sha"] or ""  # GitHub always names one; a report or an old row may not
         c = commits.setdefault(sha, {
             "sha": sha, "short": short_sha(sha) or "–", "message": first_line(r["head_commit_message"]),
-            "seen_at": iso(r["commit_seen"]), "runs": {}})
+            "seen_at": r["commit_seen"], "runs": {}})  # ISO text already
         c["runs"][r["run_id"]] = {"run_id": r["run_id"], "workflow": r["workflow_path"],
                                   "state": status.run_state(r["run_status"], r["run_conclusion"]),
                                   "html": sitemap.build_html(r["run_id"]), "html_url": r["run_url"]}
@@ -128,6 +128,14 @@ def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_ro
         builds_api=api_rel(paths.api_project_builds(project.name)),
         branches=branches,
     )
+
+
+def branch_page_doc(pdoc: dict) -> dict:
+    """What a branch page shows of its project besides its own branch (given to the page apart): the
+    project and one tab per branch. Built from this slice, a branch page is rebuilt when its tabs or its
+    branch changed, not on every run of another branch."""
+    tabs = [{"branch": b["branch"], "html": b["html"], "state": b["state"]} for b in pdoc["branches"]]
+    return {**{k: v for k, v in pdoc.items() if k not in ("branches", "generated_at")}, "branches": tabs}
 
 
 def write_builds_pages(site, store, project, sitemap: SiteMap, now: dt.datetime) -> None:

@@ -232,14 +232,15 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
                 cells[branch] = health.cell(config, {}, sitemap, project, branch, now)
         pdoc = projects.project_doc(config, project, cells, hud_rows, trend_rows, recent.get(project.name, []),
                                     sitemap, now)
-        twin = site.json(paths.api_project(project.name), pdoc)
+        site.json(paths.api_project(project.name), pdoc)
+        page = projects.branch_page_doc(pdoc)
+        twin = file_bytes(page)  # the page's branch is in its extras, which the page's print covers too
         for branch in pdoc["branches"]:
-            site.html("project.html", branch["html"], pdoc, section="projects", charts=True,
+            site.html("project.html", branch["html"], page, section="projects", charts=True,
                       crumbs=[("Health", "index.html"), (project.display_name, paths.project_page(project.name))]
                       + ([(branch["branch"], None)] if not branch["default"] else []),
                       title=f"{project.display_name} · {branch['branch']}", branch=branch,
-                      api=paths.api_project(project.name), twin=twin + branch["branch"].encode(),
-                      tests=(tests or {}).get(project.name))
+                      api=paths.api_project(project.name), twin=twin, tests=(tests or {}).get(project.name))
         projects.write_builds_pages(site, store, project, sitemap, now)
 
 

@@ -19,9 +19,10 @@ runs AS (
     FROM workflow_runs r
     JOIN newest n USING (project, head_branch, head_sha)
 )
-SELECT runs.project, runs.head_branch AS branch, runs.head_sha, runs.commit_rank, runs.commit_seen,
+SELECT runs.project, runs.head_branch AS branch, runs.head_sha, runs.commit_rank,
+       strftime(runs.commit_seen, '%Y-%m-%dT%H:%M:%SZ') AS commit_seen,  -- as the page shows it: text is cheap
        runs.head_commit_message, runs.run_id, runs.workflow_path, runs.status AS run_status,
-       runs.conclusion AS run_conclusion, runs.created_at AS run_created_at, runs.html_url AS run_url,
+       runs.conclusion AS run_conclusion, runs.html_url AS run_url,
        j.job_id, j.name AS job_name, j.status AS job_status, j.conclusion AS job_conclusion,
        epoch(j.completed_at - j.started_at) AS job_seconds, runs.html_url || '/job/' || j.job_id AS job_url
 FROM runs
