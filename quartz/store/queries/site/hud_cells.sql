@@ -26,5 +26,7 @@ SELECT runs.project, runs.head_branch AS branch, runs.head_sha, runs.commit_rank
        j.job_id, j.name AS job_name, j.status AS job_status, j.conclusion AS job_conclusion,
        epoch(j.completed_at - j.started_at) AS job_seconds, runs.html_url || '/job/' || j.job_id AS job_url
 FROM runs
-LEFT JOIN jobs j ON j.run_id = runs.run_id AND j.run_attempt = runs.run_attempt
+-- Only these runs' jobs, chosen first: joined directly, the whole jobs table would be hashed.
+LEFT JOIN (SELECT * FROM jobs WHERE run_id IN (SELECT run_id FROM runs)) j
+    ON j.run_id = runs.run_id AND j.run_attempt = runs.run_attempt
 ORDER BY runs.project, runs.head_branch, runs.commit_rank, runs.created_at, runs.run_id, j.job_id;
