@@ -138,14 +138,21 @@ def branch_page_doc(pdoc: dict) -> dict:
     return {**{k: v for k, v in pdoc.items() if k not in ("branches", "generated_at")}, "branches": tabs}
 
 
-def write_builds_pages(site, store, project, sitemap: SiteMap, now: dt.datetime) -> None:
+def load_run_blocks(store) -> dict[str, list[dict]]:
+    """project → its blocks of BUILDS_BLOCK runs (oldest first) with their fingerprints."""
+    grouped: dict = defaultdict(list)
+    for row in store.query("site/run_blocks", block_size=BUILDS_BLOCK):
+        grouped[row["project"]].append(row)
+    return grouped
+
+
+def write_builds_pages(site, store, project, blocks: list[dict], sitemap: SiteMap, now: dt.datetime) -> None:
     """builds.json (newest) and its fixed older blocks builds-1.json (oldest) … builds-N.json.
 
     A block is BUILDS_BLOCK runs counted from the oldest run id, so a full block never changes when new
     runs arrive; builds.json holds the newest full block and the partial one after it. An archived block
     is rebuilt only when the fingerprint of its rows (or of which of its runs have pages) changed.
     """
-    blocks = store.query("site/project_run_blocks", project=project.name, block_size=BUILDS_BLOCK)
     total = sum(b["runs"] for b in blocks)
     full = total // BUILDS_BLOCK
     archived = blocks[: full - 1] if full > 1 else []

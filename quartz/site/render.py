@@ -221,6 +221,7 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
     hud_rows = projects.load_hud(store)
     trend_rows = projects.load_trends(store, now)
     recent = projects.load_recent(store)
+    run_blocks = projects.load_run_blocks(store)
     site.json(f"{paths.API}/projects.json", projects.projects_doc(config, categories, now))
     by_project = {p["name"]: p for cat in categories for p in cat["projects"]}
     for project in config.projects.values():
@@ -241,7 +242,7 @@ def _project_pages(site: _Site, config, store, categories, sitemap: SiteMap, now
                       + ([(branch["branch"], None)] if not branch["default"] else []),
                       title=f"{project.display_name} · {branch['branch']}", branch=branch,
                       api=paths.api_project(project.name), twin=twin, tests=(tests or {}).get(project.name))
-        projects.write_builds_pages(site, store, project, sitemap, now)
+        projects.write_builds_pages(site, store, project, run_blocks.get(project.name, []), sitemap, now)
 
 
 def _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
