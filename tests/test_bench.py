@@ -8,7 +8,7 @@ import math
 import pytest
 
 from quartz import cli
-from quartz.devtools.bench import bulk, fleet, sample_projects
+from quartz.devtools.bench import bulk, fleet, report, sample_projects
 from quartz.devtools.bench.fleet import Sizes
 from quartz.devtools.simulator import SimulatorServer
 from quartz.errors import BadInput
@@ -50,6 +50,10 @@ def test_steady_state_cycle_costs_no_rate_limit_points(figures):
     assert (first["runs_new"], first["jobs"], first["log_requests"]) == (0, 0, 0)  # the bulk load has the lines
     assert (steady["github_requests"], steady["github_points"]) == (QUICK.projects, 0)
     assert steady["naive"]["points"] > 0
+    # Three quiet cycles were measured; the one reported is their median.
+    samples = steady["samples_seconds"]
+    assert len(samples) == 3 and sum(steady["seconds"].values()) == sorted(samples)[1]
+    assert "steady-state samples (s), median shown" in report.table(figures)
 
 
 def test_new_run_cycle_reads_each_new_run_once_and_starts_the_cascade(figures):

@@ -123,6 +123,10 @@ def _phases(cycles: dict) -> list[str]:
     for phase in (*PHASES, "archive"):
         lines.append(f"| {phase} | " + " | ".join(_phase(cycles[k], phase) for k, _ in CYCLES) + " |")
     lines.append("| **total** | " + " | ".join(f"{cycle_seconds(cycles[k]):.1f}" for k, _ in CYCLES) + " |")
+    samples = cycles["steady"].get("samples_seconds")
+    if samples:
+        lines.append("| steady-state samples (s), median shown | | "
+                     + ", ".join(f"{x:.1f}" for x in samples) + " | |")
     lines.append("| peak memory (MB) | " + " | ".join(f"{cycles[k]['maxrss_bytes'] / MB:.0f}" for k, _ in CYCLES)
                  + " |")
     lines.append("| store pulled / pushed (MB) | " + " | ".join(
