@@ -47,14 +47,20 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
     commits: dict[str, dict] = {}
     columns: dict[tuple, None] = {}
     cells: dict[tuple, dict] = {}
+    # One row per job (tens of thousands a render): what belongs to the commit or the run is made once.
     for r in rows:  # commit by commit, runs oldest first: later runs overwrite earlier ones
         sha = r["head_sha"] or ""  # GitHub always names one; a report or an old row may not
-        c = commits.setdefault(sha, {
-            "sha": sha, "short": short_sha(sha) or "–", "message": first_line(r["head_commit_message"]),
-            "seen_at": r["commit_seen"], "runs": {}})  # ISO text already
-        c["runs"][r["run_id"]] = {"run_id": r["run_id"], "workflow": r["workflow_path"],
-                                  "state": status.run_state(r["run_status"], r["run_conclusion"]),
-                                  "html": sitemap.build_html(r["run_id"]), "html_url": r["run_url"]}
+        c = commits.get(sha)
+        if c is None:
+            c = commits[sha] = {"sha": sha, "short": short_sha(sha) or "–",
+                                "message": first_line(r["head_commit_message"]),
+                                "seen_at": r["commit_seen"], "runs": {}}  # ISO text already
+        run = c["runs"].get(r["run_id"])
+        if run is None:
+            run = c["runs"][r["run_id"]] = {
+                "run_id": r["run_id"], "workflow": r["workflow_path"],
+                "state": status.run_state(r["run_status"], r["run_conclusion"]),
+                "html": sitemap.build_html(r["run_id"]), "html_url": r["run_url"]}
         if r["job_name"] is None:
             continue
         key = ((r["workflow_path"] or "") if multi else "", cap(r["job_name"], 120))
@@ -62,7 +68,7 @@ def hud(rows: list[dict], project, sitemap: SiteMap) -> dict:
         cells[(sha, key)] = {
             "state": status.run_state(r["job_status"], r["job_conclusion"]),
             "duration_s": int(r["job_seconds"]) if r["job_seconds"] is not None else None,
-            "run_id": r["run_id"], "html": sitemap.build_html(r["run_id"]), "html_url": r["job_url"]}
+            "run_id": r["run_id"], "html": run["html"], "html_url": r["job_url"]}
     keys = sorted(columns)[:HUD_MAX_COLUMNS]
     out = []
     for c in commits.values():
