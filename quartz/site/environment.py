@@ -110,6 +110,6 @@ def make_env() -> jinja2.Environment:
     env.filters.update(duration=duration, ago=ago, when=when, hhmm=hhmm, size=size, script_json=script_json,
                        slug=paths.slug, release_page=paths.release_page,
                        worst_first=worst_first)
-    env.globals.update(state=status.state, hud_cells=hud_cells, dag_layout=dag.layout, branch_charts=charts.branch_charts,
-                       trend_charts=charts.trend_charts)
+    env.globals.update(state=status.state, hud_cells=hud_cells, dag_layout=dag.layout,
+                       branch_charts=charts.branch_charts, trend_charts=charts.trend_charts)
     return env
