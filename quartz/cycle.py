@@ -153,6 +153,8 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
     timer = _Timer(report, on_phase)
     with tempfile.TemporaryDirectory(prefix="quartz-cycle-") as scratch:
         with timer.phase("pull"):
+            if s3 is None and (storage.parse_s3(location) or (target or "").startswith("s3://")):
+                s3 = storage.s3_client()  # one for every S3 call of the cycle: each new client costs ~30 ms
             pulled = storage.pull(location, workdir or scratch, client=s3)
             report.bytes_pulled = pulled.bytes_pulled
         try:

@@ -45,10 +45,11 @@ def sync_failure_lines(config, store, client: GitHubClient, now: dt.datetime, *,
                        clock=time.monotonic) -> FailureLinesReport:
     """Fetch, classify and store the failure lines of up to `max_jobs` failed jobs, for at most
     `max_seconds`."""
-    rules = config.rules()
     report = FailureLinesReport()
     deadline = clock() + max_seconds
-    for job in store.query("failures/jobs_needing_lines", max_jobs=max_jobs):
+    jobs = store.query("failures/jobs_needing_lines", max_jobs=max_jobs)
+    rules = config.rules() if jobs else ()  # compiling them costs 70 ms: not in a quiet cycle
+    for job in jobs:
         if clock() > deadline:
             break
         try:

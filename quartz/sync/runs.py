@@ -52,6 +52,7 @@ from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CA
 from quartz.progress import Progress
 from quartz.sync import failfast, failurelines, notfound, testreports
 from quartz.sync.artifacts import fetch_artifact_rows
+from quartz.sync.bookkeeping import Bookkeeping
 from quartz.text import cap
 
 PER_PAGE = 100
@@ -144,6 +145,7 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     client.deadline = deadline
     report = SyncReport()
     record_projects(config, store, now)
+    book = Bookkeeping(store, FIRST_PAGE_DEPTH)
     if progress:
         progress.start(len(chosen))
     triggers = _trigger_matchers(config)
@@ -155,10 +157,11 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
         if report.stopped or report.deferred:
             report.skipped.extend(p.name for p in chosen[index:] if p.name not in report.skipped)
             break
-        note = _sync_project(store, client, now, project, days, triggers, report)
+        note = _sync_project(store, client, now, project, days, triggers, report, book)
         failfast.check(client, report, len(chosen))
         if progress:
             progress.step(project.name, note)
+    book.flush()
     if not (report.stopped or report.deferred):  # passes that would only find the same wall
         failurelines.add_to_sync(config, store, client, now, report, deadline)  # after the runs: it reads their jobs
         _sync_test_reports(config, store, client, now, [p for p in chosen if p.name in report.projects_synced],
@@ -210,14 +213,15 @@ def _choose(config: Config, names: Sequence[str] | None) -> list[Project]:
     return [config.projects[n] for n in dict.fromkeys(names)]
 
 
-def _sync_project(store, client, now, project: Project, days: int, triggers, report: SyncReport) -> str:
+def _sync_project(store, client, now, project: Project, days: int, triggers, report: SyncReport,
+                  book: Bookkeeping) -> str:
     """Sync one project's workflows; a failure is recorded and never stops the others."""
     counts = _Counts()
     errors = []
     for workflow in project.workflows:
         scope = f"runs:{project.repo}:{workflow}"
         try:
-            _WorkflowSync(store, client, now, project, workflow, triggers, counts).run(days)
+            _WorkflowSync(store, client, now, project, workflow, triggers, counts, book).run(days)
             report.workflows += 1
         except RateLimited as exc:
             report.stopped = str(exc)
@@ -253,8 +257,9 @@ def _sync_project(store, client, now, project: Project, days: int, triggers, rep
 
 class _WorkflowSync:
     def __init__(self, store, client: GitHubClient, now: dt.datetime, project: Project, workflow: str,
-                 triggers, counts: _Counts):
+                 triggers, counts: _Counts, book: Bookkeeping):
         self.store = store
+        self.book = book
         self.client = client
         self.now = now
         self.project = project
@@ -268,7 +273,7 @@ class _WorkflowSync:
         self.newest: dt.datetime | None = None
 
     def run(self, days: int) -> None:
-        state = self.store.query_one("sync/state_get", scope=self.scope) or {}
+        state = self.book.state(self.scope)
         watermark = state.get("watermark")
         backfilled_from = state.get("backfilled_from")
         start = _floor_second(self.now - dt.timedelta(days=days))
@@ -286,11 +291,14 @@ class _WorkflowSync:
                 self.list_window(_floor_second(watermark - WATERMARK_OVERLAP), None)
         self.poll_open_runs_beyond_first_page()
         self.fetch_needed_artifacts()
-        newest = self.store.query_one("sync/workflow_newest_created", repo=self.repo,
-                                      workflow_path=self.workflow)["newest"]
+        newest = self.book.newest(self.repo, self.workflow)
+        row = {"scope": self.scope, "watermark": newest or watermark or start, "backfilled_from": floor,
+               "etag": first.etag, "last_synced_at": self.now}
+        if first.not_modified and (self.repo, self.workflow) not in self.book.touched:
+            self.book.put_state_later(row)  # a 304 that stored nothing: only last_synced_at moves
+            return
         with self.store.transaction():
-            self.store.execute("sync/state_put", scope=self.scope, watermark=newest or watermark or start,
-                               backfilled_from=floor, etag=first.etag, last_synced_at=self.now)
+            self.book.put_state(row)
             self.client.remember(first, self.now)
 
     @staticmethod
@@ -316,12 +324,10 @@ class _WorkflowSync:
             self.ingest(page.body["workflow_runs"])
 
     def poll_open_runs_beyond_first_page(self) -> None:
-        rows = self.store.query("sync/open_runs_beyond_first_page", repo=self.repo, workflow_path=self.workflow,
-                                depth=FIRST_PAGE_DEPTH)
-        for row in rows:
-            if row["run_id"] in self.seen:
+        for run_id in self.book.open_beyond_first_page(self.repo, self.workflow):
+            if run_id in self.seen:
                 continue
-            response = self.client.get(f"/repos/{self.repo}/actions/runs/{row['run_id']}", conditional=True)
+            response = self.client.get(f"/repos/{self.repo}/actions/runs/{run_id}", conditional=True)
             if not response.not_modified:
                 self.ingest([response.body])
             self.client.remember(response, self.now)
@@ -334,6 +340,7 @@ class _WorkflowSync:
             return
         ids = [int(r["id"]) for r in runs]
         self.seen.update(ids)
+        self.book.touch(self.repo, self.workflow)
         archived = {r["run_id"] for r in self.store.query("history/archived_among", run_ids=ids)}
         runs = [r for r in runs if int(r["id"]) not in archived]  # moved to the Parquet history: done
         known = {r["run_id"]: r for r in self.store.query("sync/runs_known", run_ids=ids)}
@@ -421,11 +428,11 @@ class _WorkflowSync:
         return fetch_artifact_rows(self.client, self.repo, run_id)
 
     def fetch_needed_artifacts(self) -> None:
-        for row in self.store.query("sync/runs_needing_artifacts", repo=self.repo, workflow_path=self.workflow):
-            rows = self.fetch_artifacts(row["run_id"])
+        for run_id in self.book.needing_artifacts(self.repo, self.workflow):
+            rows = self.fetch_artifacts(run_id)
             with self.store.transaction():
                 self.store.execute("sync/upsert_artifacts", rows=rows) if rows else None
-                self.store.execute("sync/mark_artifacts_synced", run_id=row["run_id"])
+                self.store.execute("sync/mark_artifacts_synced", run_id=run_id)
             self.counts.artifacts += len(rows)
 
 
