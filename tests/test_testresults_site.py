@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tempfile
 import zipfile
 from datetime import timedelta
@@ -102,7 +103,7 @@ def site(tmp_path_factory):
         fleet.world.artifact_content[max(fleet.world.artifact_content)] = b"PK\x03\x04 not a zip"
         fleet.run("e" * 40, case_xml("test_x"), case_xml("test_y", "failed"), conclusion="failure")  # red, flaky
         out = fleet.sync_and_render(tmp_path_factory.mktemp("site") / "site")
-        yield out, {"first": first.id, "second": second.id, "third": third.id, "bad": bad.id}
+        yield out, {"first": first.id, "second": second.id, "third": third.id, "bad": bad.id}, fleet
         store.close()
 
 
@@ -111,7 +112,7 @@ def build_json(out, run_id: int) -> dict:
 
 
 def test_build_json_lists_failed_tests_with_new_known_and_flaky_verdicts(site):
-    out, ids = site
+    out, ids, _ = site
     first = build_json(out, ids["first"])["tests"]
     assert (first["failed"], first["passed"]) == (2, 1)
     assert {t["name"]: t["verdict"] for t in first["failed_tests"]} == {
@@ -128,7 +129,7 @@ def test_build_json_lists_failed_tests_with_new_known_and_flaky_verdicts(site):
 
 
 def test_build_page_shows_failed_tests_escaped_and_refused_reports_with_reason(site):
-    out, ids = site
+    out, ids, _ = site
     html = (out / f"builds/{ids['first']}.html").read_text()
     assert "test_x" in html and 'class="verdict v-new"' in html
     assert HOSTILE not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -140,7 +141,7 @@ def test_build_page_shows_failed_tests_escaped_and_refused_reports_with_reason(s
 
 
 def test_flaky_json_validates_and_names_the_flaky_tests_with_their_evidence(site):
-    out, ids = site
+    out, ids, _ = site
     flaky = json.loads((out / "api/v1/tests/flaky.json").read_text())
     jsonschema.Draft202012Validator(schemas.schema("tests")).validate(flaky)
     by_name = {t["name"].split("::")[1]: t for t in flaky["tests"]}
@@ -156,15 +157,27 @@ def test_flaky_json_validates_and_names_the_flaky_tests_with_their_evidence(site
 
 
 def test_a_red_cell_whose_failures_are_all_flaky_says_so(site):
-    out, _ = site
+    out, _, _ = site
     health = json.loads((out / "api/v1/health.json").read_text())
     [vllm] = [p for c in health["categories"] for p in c["projects"] if p["name"] == "vllm"]
     assert vllm["default"]["state"] == "failure" and vllm["default"]["flaky_only"] is True
     assert "flaky tests only" in (out / "index.html").read_text()
 
 
+def test_a_light_render_keeps_the_flaky_only_mark_from_the_grids_runs_alone(site, tmp_path):
+    out, _, fleet = site
+    copy = tmp_path / "site"
+    shutil.copytree(out, copy)
+    report = render(fleet.config, fleet.store, copy, fleet.world.now + timedelta(minutes=5))
+    assert report.carried > 10  # light: the build set came from the last render's pages
+    health = json.loads((copy / "api/v1/health.json").read_text())
+    [vllm] = [p for c in health["categories"] for p in c["projects"] if p["name"] == "vllm"]
+    assert vllm["default"]["flaky_only"] is True and vllm["default"]["html"]  # still linked to its build page
+    assert "flaky tests only" in (copy / "index.html").read_text()
+
+
 def test_project_tests_json_and_page_show_the_most_failing_tests(site):
-    out, _ = site
+    out, _, _ = site
     doc = json.loads((out / "api/v1/projects/vllm/tests.json").read_text())
     jsonschema.Draft202012Validator(schemas.schema("project_tests")).validate(doc)
     assert doc["tests"][0]["name"] == "test.test_ops.TestOps::test_x" and doc["tests"][0]["failures"] == 2

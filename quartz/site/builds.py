@@ -16,12 +16,10 @@ from quartz.site.common import SiteMap, cap, doc, first_line, iso, newest, secon
 PER_BRANCH = 60
 
 
-def load(store, extra_ids: list[int], *, details: bool = True) -> tuple[list[dict], dict, dict, dict]:
-    """The runs that get a page and, with `details`, their jobs, attempts and artifacts."""
+def load(store, extra_ids: list[int]) -> tuple[list[dict], dict, dict, dict]:
+    """The runs that get a page, with their jobs, attempts and artifacts."""
     runs = store.query("site/build_runs", per_branch=PER_BRANCH, extra_ids=sorted(extra_ids))
     jobs, attempts, artifacts = defaultdict(list), defaultdict(list), defaultdict(list)
-    if not details:
-        return runs, jobs, attempts, artifacts
     ids = [r["run_id"] for r in runs]
     for row in store.query("site/jobs_for_runs", run_ids=ids):
         jobs[row["run_id"]].append(row)
@@ -30,6 +28,21 @@ def load(store, extra_ids: list[int], *, details: bool = True) -> tuple[list[dic
     for row in store.query("site/artifacts_for_runs", run_ids=ids):
         artifacts[row["run_id"]].append(row)
     return runs, jobs, attempts, artifacts
+
+
+def paged_ids(files) -> set[int]:
+    """The runs whose build page is among `files` (output paths), e.g. those of the last render."""
+    ids = set()
+    for path in files:
+        name = path[len("builds/"):-len(".html")] if path.startswith("builds/") and path.endswith(".html") else ""
+        if name.isdigit() and paths.build_page(int(name)) == path:
+            ids.add(int(name))
+    return ids
+
+
+def runs(store, run_ids) -> list[dict]:
+    """Whole rows of the given runs (as `load` returns them), by run id."""
+    return store.query("site/runs_by_id", run_ids=sorted(i for i in run_ids if i is not None))
 
 
 def run_summary(run: dict, sitemap: SiteMap) -> dict:

@@ -137,10 +137,13 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
     trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
     linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
-    build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked), details=not light)
-    sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
+    if light:  # the same inputs as the last render: its build pages are the ones this render would make
+        build_runs, jobs, run_attempts, artifacts = [], {}, {}, {}
+        sitemap = SiteMap(builds=builds.paged_ids(site.writer.previous_files()), cascades=chosen)
+    else:
+        build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
+        sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
-    test_data = testresults.load(store, build_runs, now)
 
     # --- contexts
     details = {}
@@ -154,6 +157,9 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
     cells = health.load_cells(store, now)
     categories = health.grid(config, cells, sitemap, now)
+    if light:  # of the paged runs, the light pages need only the grid's (their flaky-only marks)
+        build_runs = builds.runs(store, {c.get("run_id") for _, c in health.all_cells(categories)} & sitemap.builds)
+    test_data = testresults.load(store, build_runs, now)
     paged = set() if light else {r["run_id"] for r in build_runs}  # build pages show their lines
     lines = failures.load(store, paged | linked | failures.cell_run_ids(categories))
     failures_doc = failures.groups_doc(store, now, sitemap)

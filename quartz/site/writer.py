@@ -87,16 +87,20 @@ class Writer:
             return False
         return self._published or all((self.out / rel).is_file() for rel in self._previous)
 
+    def previous_files(self) -> list[str]:
+        """The output paths the previous render produced (its manifest's)."""
+        return list(self._previous)
+
     def carry_over(self) -> int:
         """Count every file of the previous render not produced yet as produced, unchanged; how many."""
-        carried, out = 0, str(self.out)  # thousands of files: plain strings, not Path objects
+        # One walk of what is here, not a stat per listed file: a cycle's site holds only the manifest.
+        sizes, carried = _local_sizes(str(self.out)), 0
         for relpath, print_ in self._previous.items():
             if relpath not in self._seen:
                 self._claim(relpath, print_)
-                self.counts.unchanged += 1
-                with contextlib.suppress(OSError):  # a published file is not here: its size is not known
-                    self.counts.bytes += os.stat(os.path.join(out, relpath)).st_size
+                self.counts.bytes += sizes.get(relpath, 0)  # a published file is not here: its size is not known
                 carried += 1
+        self.counts.unchanged += carried
         return carried
 
     def _claim(self, relpath: str, print_: str) -> str:
@@ -167,6 +171,20 @@ class Writer:
         if not _same_bytes(manifest, listing):
             manifest.write_bytes(listing)
         return self.counts
+
+
+def _local_sizes(root: str) -> dict[str, int]:
+    """Size of every regular file under `root`, by '/'-separated relative path (symlinks not followed)."""
+    sizes, folders = {}, [("", root)]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    sizes[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+    return sizes
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -56,6 +56,10 @@ class HistoryHome:
             return f"s3://{self.bucket}/{self.prefix}{rel_key}"
         return str(self.local_root / rel_key)
 
+    @property
+    def _cache_root(self) -> str:
+        return os.path.join(self.cache_dir, ROOT)
+
     def _s3(self):
         if self.client is None:
             self.client = remote.s3_client()
@@ -126,9 +130,10 @@ class HistoryHome:
             if not path.exists():
                 raise QuartzError(f"history file {path} listed in the store's manifest is missing")
             return path
+        cached = os.path.join(self._cache_root, rel_key)  # a string: a render looks up ~1,000 files
+        if os.path.exists(cached):
+            return Path(cached)
         target = self.cache_dir / ROOT / rel_key
-        if target.exists():
-            return target
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         try:  # one GET per file (download_file would add a HEAD)
