@@ -188,7 +188,8 @@ def _cycles(config, config_path: Path, world, server, s3: _S3, workdir: Path, sa
     # A shared 2-core machine can slow one cycle by half: the median one speaks for the steady state.
     by_time = sorted(samples, key=report.cycle_seconds)
     cycles["steady"] = {**by_time[len(by_time) // 2], "naive": samples[0]["naive"],
-                        "samples_seconds": [report.cycle_seconds(c) for c in samples]}
+                        "samples_seconds": [report.cycle_seconds(c) for c in samples],
+                        "samples_phase_seconds": [c["seconds"] for c in samples]}
     world.advance(STEADY_GAP)
     fleet.add_new_runs(world, config)
     world.advance(NEW_RUN_WAIT)
