@@ -137,12 +137,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
     trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
     linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
-    if light:  # the same inputs as the last render: its build pages are the ones this render would make
-        build_runs, jobs, run_attempts, artifacts = [], {}, {}, {}
-        sitemap = SiteMap(builds=builds.paged_ids(site.writer.previous_files()), cascades=chosen)
-    else:
-        build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(trigger_ids | linked))
-        sitemap = SiteMap(builds={r["run_id"] for r in build_runs}, cascades=chosen)
+    build_runs, jobs, run_attempts, artifacts, paged_ids = _paged_builds(site, store, light, trigger_ids | linked)
+    sitemap = SiteMap(builds=paged_ids, cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
 
     # --- contexts
@@ -196,6 +192,15 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
                         unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
                         status_documents=status_documents, carried=carried)
+
+
+def _paged_builds(site: _Site, store, light: bool, extra_ids: set[int]):
+    """The runs with a build page, their jobs, attempts, artifacts, and their ids. A light render has the last
+    render's inputs, so its build pages are the last render's (from the manifest); it reads none of them here."""
+    if light:
+        return [], {}, {}, {}, builds.paged_ids(site.writer.previous_files())
+    build_runs, jobs, run_attempts, artifacts = builds.load(store, sorted(extra_ids))
+    return build_runs, jobs, run_attempts, artifacts, {r["run_id"] for r in build_runs}
 
 
 def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:

@@ -58,7 +58,7 @@ class Bookkeeping:
 
     def put_state(self, row: dict) -> None:
         self.pending.pop(row["scope"], None)
-        self.store.execute("sync/state_put", **row)
+        self.store.execute("sync/state_put", states=[row])
 
     def put_state_later(self, row: dict) -> None:
         """Saved with the others when the sync ends (`flush`)."""
@@ -66,5 +66,5 @@ class Bookkeeping:
 
     def flush(self) -> None:
         if self.pending:
-            self.store.execute("sync/state_put_many", states=list(self.pending.values()))
+            self.store.execute("sync/state_put", states=list(self.pending.values()))
             self.pending.clear()

@@ -54,8 +54,9 @@ def load_history(config: Config, store, world: World, now: dt.datetime, backfill
                     report.runs += len(chunk)
                 if runs:
                     newest = dt.datetime.fromtimestamp(max(r.created for r in runs), dt.UTC)
-                store.execute("sync/state_put", scope=f"runs:{project.repo}:{workflow}", watermark=newest or floor,
-                              backfilled_from=floor, etag=None, last_synced_at=now)
+                store.execute("sync/state_put", states=[{
+                    "scope": f"runs:{project.repo}:{workflow}", "watermark": newest or floor,
+                    "backfilled_from": floor, "etag": None, "last_synced_at": now}])
     return report
 
 
