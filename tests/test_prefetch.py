@@ -65,3 +65,21 @@ def test_pace_lets_a_minute_of_requests_through_then_waits_its_turn():
     assert waits == []
     pace.wait()
     assert waits == [57.0]  # the first started at 1000, so the fourth may start at 1060
+
+
+def test_etags_read_ahead_follow_every_write_and_are_dropped_when_the_sync_ends(synced):
+    config, store, client, server = synced
+    urls = _first_pages(config, client)
+    client.load_etags(urls)
+    stored = store.query_one("sync/http_cache_get", url=urls[0])["etag"]
+    assert client.request_headers(urls[0], conditional=True)["If-None-Match"] == stored
+    client.cache.put(urls[0], 'W/"newer"', None, START)  # a write replaces what was read ahead
+    assert client.request_headers(urls[0], conditional=True)["If-None-Match"] == 'W/"newer"'
+    client.forget(urls[1])
+    assert "If-None-Match" not in client.request_headers(urls[1], conditional=True)
+    store.db.execute("UPDATE http_cache SET etag = 'W/\"by hand\"' WHERE url = ?", [urls[2]])
+    client.drop_prefetched()  # as sync does when it ends: the next reads go to the store
+    assert client.request_headers(urls[2], conditional=True)["If-None-Match"] == 'W/"by hand"'
+    server.reset_counters()
+    assert sync.sync(config, store, client, START).ok  # a later sync reads ahead again, and is right
+    assert server.request_count(path="runs") == len(urls)

@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,26 +149,50 @@ class _MemoryCache:
     def forget(self, url: str) -> None:
         self.entries.pop(url, None)
 
+    def load(self, urls: Sequence[str]) -> None:
+        pass  # already in memory
+
+    def unload(self) -> None:
+        pass
+
 
 class _StoreCache:
-    """ETag cache in the store table http_cache (travels with the store between cycles)."""
+    """ETag cache in the store table http_cache (travels with the store between cycles).
+
+    `load(urls)` reads many entries in one query (a sync's first pages, one per workflow: 1,000 single-row
+    queries cost seconds); get() answers those from memory until `unload()`. Every write goes through
+    put()/forget(), which drop the URL's loaded entry, so memory never disagrees with the store."""
 
     def __init__(self, store):
         self.store = store
+        self.loaded: dict[str, tuple[str, Any] | None] = {}
 
     def get(self, url: str) -> tuple[str, Any] | None:
-        row = self.store.query_one("sync/http_cache_get", url=url)
-        if row is None:
-            return None
-        body = json.loads(row["body"]) if row["body"] is not None else None
-        return row["etag"], body
+        if url in self.loaded:
+            return self.loaded[url]
+        return _entry(self.store.query_one("sync/http_cache_get", url=url))
 
     def put(self, url: str, etag: str, body: Any, now: dt.datetime) -> None:
+        self.loaded.pop(url, None)
         self.store.execute("sync/http_cache_put", url=url, etag=etag,
                            body=None if body is None else json.dumps(body), fetched_at=now)
 
     def forget(self, url: str) -> None:
+        self.loaded.pop(url, None)
         self.store.execute("sync/http_cache_forget", url=url)
+
+    def load(self, urls: Sequence[str]) -> None:
+        rows = {row["url"]: row for row in self.store.query("sync/http_cache_get_many", urls=list(urls))}
+        self.loaded.update((url, _entry(rows.get(url))) for url in urls)
+
+    def unload(self) -> None:
+        self.loaded.clear()
+
+
+def _entry(row: dict | None) -> tuple[str, Any] | None:
+    if row is None:
+        return None
+    return row["etag"], json.loads(row["body"]) if row["body"] is not None else None
 
 
 class GitHubClient:
@@ -287,11 +311,17 @@ class GitHubClient:
     def send(self, url: str, headers: Mapping[str, str], *, requester=None) -> tuple[int, dict[str, str], str]:
         return self._send(url, headers, requester)
 
+    def load_etags(self, urls: Sequence[str]) -> None:
+        """Read the cached ETags of many URLs at once, for the conditional GETs about to be sent."""
+        self.cache.load(urls)
+
     def keep_prefetched(self, url: str, etag_sent: str | None, reply: tuple) -> None:
         self._prefetched[url] = (etag_sent, reply)
 
     def drop_prefetched(self) -> None:
+        """Forget replies and ETags read ahead for one sync: by the next one they may be stale."""
         self._prefetched.clear()
+        self.cache.unload()
 
     def remember(self, response: Response, now: dt.datetime) -> None:
         """Save a response's ETag so the next conditional GET of its URL can be answered 304."""

@@ -48,6 +48,7 @@ def prefetch(client, urls: Sequence[str], *, workers: int = WORKERS, per_minute:
     client.drop_prefetched()  # replies left by an earlier sync that stopped early are stale
     if len(urls) < 2:
         return 0
+    client.load_etags(urls)  # every ETag in one query; get() then finds each in memory
     plans = [(url, client.request_headers(url, conditional=True)) for url in urls]  # the store: this thread only
     local = threading.local()
     pace = Pace(per_minute, client.clock, client.sleep)
