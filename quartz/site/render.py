@@ -156,7 +156,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     if light:  # of the paged runs, the light pages need only the grid's (their flaky-only marks)
         build_runs = builds.runs(store, {c.get("run_id") for _, c in health.all_cells(categories)} & sitemap.builds)
     test_data = testresults.load(store, build_runs, now)
-    paged = set() if light else {r["run_id"] for r in build_runs}  # build pages show their lines
+    paged = set() if light else paged_ids  # build pages show their lines
     lines = failures.load(store, paged | linked | failures.cell_run_ids(categories))
     failures_doc = failures.groups_doc(store, now, sitemap)
     failures.link_groups(lines, failures_doc)
