@@ -68,6 +68,7 @@ class AdvanceReport:
     left: int = 0  # cascade runs not looked at: the time budget ran out (the next cycle does them)
     dispatches_left: int = 0  # dispatches not started for the same reason (the stages stay pending)
     errors: list[str] = field(default_factory=list)
+    probes: object = None  # quartz.cascades.probes.ProbeReport
 
     def summary(self) -> str:
         text = (f"advance: {self.started} cascade runs started, {self.dispatched} dispatched, {self.linked} linked, "
@@ -80,6 +81,8 @@ class AdvanceReport:
                                                (self.left, "cascade runs left for the next cycle"),
                                                (self.dispatches_left, "dispatches left for the next cycle"),
                                                (len(self.errors), "errors")) if n]
+        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts):
+            extra.append(self.probes.summary())
         return text + ("; " + ", ".join(extra) if extra else "")
 
     def markdown(self) -> str:
@@ -148,6 +151,10 @@ def advance(config: Config, store, client, now: datetime, *, before_send: Hook |
             report.errors.append(f"{snap.cascade_run.cascade_run_id}: {exc}")
         actions = engine.plan(config, snap, now, api_url=api_url)
         carry_out(store, writer, snap, version, actions, now, report, before_send, after_send, deadline)
+    from quartz.cascades.probes import advance_probes  # culprit probes: a step of their own (issue 28)
+
+    report.probes = advance_probes(config, store, client, writer, now, before_send=before_send,
+                                   after_send=after_send, deadline=deadline)
     return report
 
 

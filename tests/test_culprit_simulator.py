@@ -1,0 +1,100 @@
+"""Culprit probes end to end over HTTP: the simulator plants a culprit, Quartz names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from quartz.cascades import culprit
+from tests.helpers import culprit as world_of
+from tests.helpers.cascades import STEP
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    f = world_of.start(tmp_path)
+    yield f
+    f.server.stop()
+    f.store.close()
+
+
+def _failed_night(fleet, plant) -> str:
+    """Night 1 passes; new ROCm and PyTorch commits land; `plant` plants the culprit; night 2 fails at vLLM."""
+    assert fleet.cascade_status(world_of.night(fleet)) == "success"
+    world_of.next_day(fleet)
+    shas = {"rocm": fleet.world.push("ROCm/rockrel", "main"), "pytorch": fleet.world.push("ROCm/pytorch", "main")}
+    plant(fleet.world, shas)
+    cid = world_of.night(fleet)
+    assert fleet.cascade_status(cid) == "failure"
+    assert fleet.stages(cid)["vllm"]["status"] == "failure"
+    return cid
+
+
+def test_broken_by_pytorch(fleet):
+    cid = _failed_night(fleet, lambda w, shas: w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id",
+                                                             shas["pytorch"]))
+    row, _ = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "broken_by", row["verdict"]
+    assert row["verdict"].startswith("broken by pytorch: vllm passes with this run's rocm and last good pytorch")
+    assert "/ROCm/pytorch/compare/" in row["verdict"]
+    made = world_of.probes(fleet, cid)
+    assert [p["status"] for p in made] == ["failure", "success"]  # re-run as it was, then pytorch put back
+    # The probes are dispatches like any other, each once, each its own correlation id in the run name.
+    vllm_runs = fleet.downstream_runs("vllm")
+    for p in made:
+        [run] = [r for r in vllm_runs if p["correlation_id"] in r.display_title]
+        assert run.id == p["run_id"]
+    good_pytorch = fleet.stages(fleet.cascade_runs()[0]["cascade_run_id"])["pytorch"]["run_id"]
+    [back] = [r for r in vllm_runs if made[1]["correlation_id"] in r.display_title]
+    assert back.inputs["pytorch_run_id"] == str(good_pytorch)
+    assert back.inputs["rocm_run_id"] == str(fleet.cascade_runs()[-1]["trigger_run_id"])
+    # The probes never changed the cascade or its stage; more cycles send nothing more.
+    assert fleet.cascade_status(cid) == "failure" and fleet.stages(cid)["vllm"]["attempt"] == 1
+    posts = fleet.dispatch_posts()
+    for _ in range(3):
+        fleet.world.advance(STEP)
+        fleet.cycle()
+    assert fleet.dispatch_posts() == posts
+
+
+def test_flaky(fleet):
+    cid = _failed_night(fleet, lambda w, shas: w.plant_flaky("ROCm/vllm", "rocm-test.yml", failures=1))
+    row, _ = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "flaky" and row["verdict"].startswith("flaky: the same inputs passed on re-run")
+    assert [p["put_back"] for p in world_of.probes(fleet, cid)] == ["[]"]
+
+
+def test_needs_both(fleet):
+    def plant(w, shas):
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id", shas["pytorch"])
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "rocm_run_id", shas["rocm"])
+
+    cid = _failed_night(fleet, plant)
+    row, _ = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "needs_both", row["verdict"]
+    assert "pytorch and rocm are put back" in row["verdict"]
+    made = world_of.probes(fleet, cid)
+    assert [p["status"] for p in made] == ["failure", "failure", "failure", "success"]
+    assert len(made) == 4  # max_probes
+
+
+def test_a_refused_probe_ends_the_search(fleet):
+    def plant(w, shas):
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id", shas["pytorch"])
+
+    cid = _failed_night(fleet, plant)
+    wf = fleet.world.workflow("ROCm/vllm", "rocm-test.yml")
+    wf.on = frozenset({"push"})  # the workflow no longer takes workflow_dispatch: GitHub answers 422
+    posts = fleet.dispatch_posts()
+    row, _ = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "inconclusive" and "422" in row["verdict"], row["verdict"]
+    for _ in range(3):
+        fleet.world.advance(STEP)
+        fleet.cycle()
+    assert fleet.dispatch_posts() == posts + 1  # one POST, never a retry loop
+
+
+def test_probe_ids_never_match_stage_attempts():
+    assert culprit.probe_id("c", "vllm", 1) == "c.vllm.p1"
+    from quartz.cascades import engine
+    assert not engine.title_has_correlation("vllm CI c.vllm.p1", "c.vllm.1")
+    assert not engine.title_has_correlation("vllm CI c.vllm.1", "c.vllm.p1")
