@@ -98,3 +98,75 @@ def test_probe_ids_never_match_stage_attempts():
     from quartz.cascades import engine
     assert not engine.title_has_correlation("vllm CI c.vllm.p1", "c.vllm.1")
     assert not engine.title_has_correlation("vllm CI c.vllm.1", "c.vllm.p1")
+
+
+NOTIFY = """
+notify:
+  channels:
+    team: {type: slack, webhook_env: QUARTZ_TEST_SLACK_WEBHOOK}
+  rules:
+    - {events: [cascade_failed, culprit_verdict], channels: [team]}
+"""
+
+
+def test_the_verdict_is_told_once_as_a_follow_up(tmp_path, receiver):
+    from quartz import config as config_module
+    from quartz.notify import outbox
+
+    fleet = world_of.start(tmp_path)
+    try:
+        fleet.config = config_module.loads(world_of.FLEET + NOTIFY)
+
+        def tell():
+            outbox.run(fleet.config, fleet.store, fleet.client(), fleet.world.now, f"cycle-{fleet.world.now_ts}")
+
+        tell()
+        cid = _failed_night(fleet, lambda w, shas: w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id",
+                                                                 shas["pytorch"]))
+        tell()
+        assert len(receiver.messages) == 1 and "Cascade nightly failed" in receiver.texts()[0]
+        world_of.until_verdict(fleet, cid)
+        for _ in range(3):
+            tell()
+            fleet.world.advance(STEP)
+            fleet.cycle()
+        texts = receiver.texts()
+        assert len(texts) == 2, texts
+        assert "broken by pytorch" in texts[1] and cid in texts[1]
+        [intent] = [r for r in fleet.store.db.execute("SELECT key FROM notify_intents WHERE event = "
+                                                      "'culprit_verdict'").fetchall()]
+        assert intent[0] == f"team|culprit_verdict|culprit:{cid}:vllm|broken_by"
+    finally:
+        fleet.server.stop()
+        fleet.store.close()
+
+
+def test_the_verdict_and_probes_on_the_page_in_json_and_in_status(fleet, tmp_path):
+    import json
+
+    import jsonschema
+
+    from quartz.cascades import status
+    from quartz.site import paths, schemas
+    from quartz.site.render import render
+
+    cid = _failed_night(fleet, lambda w, shas: w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id",
+                                                             shas["pytorch"]))
+    world_of.until_verdict(fleet, cid)
+    out = tmp_path / "site"
+    render(fleet.config, fleet.store, out, fleet.world.now)
+    doc = json.loads((out / paths.api_cascade(cid)).read_text())
+    jsonschema.Draft202012Validator(schemas.schema("cascade")).validate(doc)
+    [search] = doc["culprit"]["searches"]
+    assert search["verdict_kind"] == "broken_by" and search["culprits"] == ["pytorch"]
+    assert [p["put_back"] for p in search["probes"]] == [[], ["pytorch"]]
+    assert {c["name"] for c in search["changed"]} == {"pytorch", "rocm"}
+    assert doc["status"] == "failure" and [s["attempt"] for s in doc["stages"] if s["name"] == "vllm"] == [1]
+    page = (out / paths.cascade_page(cid)).read_text()
+    assert "Whose change broke it" in page and "broken by pytorch: vllm passes with this run&#39;s rocm" in page
+    assert f"{cid}.vllm.p2" in page
+    good = fleet.cascade_runs()[0]["cascade_run_id"]
+    assert json.loads((out / paths.api_cascade(good)).read_text())["culprit"] is None
+    text = status.format_one(status.one(fleet.store, cid))
+    assert "culprit probes of vllm (done): broken by pytorch" in text and f"{cid}.vllm.p2  pytorch put back" in text
+    assert json.loads(status.as_json(status.one(fleet.store, cid)))["culprit"][0]["verdict_kind"] == "broken_by"

@@ -22,6 +22,7 @@ from quartz.rocm import statusjson
 from quartz.site import (
     builds,
     cascades,
+    culprit,
     failures,
     health,
     notifications,
@@ -164,6 +165,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     failures.annotate_stages(details, lines)
     failures.annotate_items(items, details)
     sincegood.annotate(store, details, cascade_rows, sitemap)
+    culprit.annotate(store, details, sitemap)
     testresults.mark_flaky_cells(health.all_cells(categories), test_data, build_runs)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
