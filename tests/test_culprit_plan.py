@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -147,3 +148,39 @@ def test_culprit_key_errors():
     assert "bad duration" in age.message
     rule = CONFIG.cascades["nightly"].culprit
     assert (rule.stages, rule.max_probes, rule.max_age_s) == (("vllm",), 4, 7 * 86400)
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+OUTCOMES = st.sampled_from(["success", "failure", "failure", "cancelled", "timed_out", "refused"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(outcomes=st.lists(OUTCOMES, min_size=6, max_size=6), max_probes=st.integers(1, 6),
+       same_rocm=st.booleans(), spent_elsewhere=st.integers(0, 3))
+def test_any_sequence_of_probe_outcomes_ends_in_one_verdict_within_budget(outcomes, max_probes, same_rocm,
+                                                                         spent_elsewhere):
+    text = FLEET.replace("max_probes: 4", f"max_probes: {max_probes}")
+    config = config_module.loads(text)
+    probes: list[ProbeState] = []
+    verdict = None
+    for _ in range(12):
+        base = _search(probes, same_rocm=same_rocm, spent=len(probes) + spent_elsewhere)
+        dispatches, verdict = culprit.plan(config, base, NOW, api_url=API)
+        assert len(dispatches) <= 1 and not (dispatches and verdict)
+        if verdict is not None:
+            break
+        [d] = dispatches
+        assert d.put_back not in {p.put_back for p in probes}  # never the same probe twice
+        running = ProbeState(d.correlation_id, d.seq, d.put_back, "running")
+        assert culprit.plan(config, _search([*probes, running], same_rocm=same_rocm), NOW, api_url=API) == ([], None)
+        probes.append(replace(running, status=outcomes[len(probes)]))
+    assert verdict is not None and verdict.kind in culprit.VERDICTS
+    assert len(probes) + spent_elsewhere <= max(max_probes, spent_elsewhere)
+    # A verdict, once reached, is what the same probes always give.
+    again = culprit.plan(config, _search(probes, same_rocm=same_rocm, spent=len(probes) + spent_elsewhere), NOW,
+                         api_url=API)
+    assert again == ([], verdict)

@@ -170,3 +170,34 @@ def test_the_verdict_and_probes_on_the_page_in_json_and_in_status(fleet, tmp_pat
     text = status.format_one(status.one(fleet.store, cid))
     assert "culprit probes of vllm (done): broken by pytorch" in text and f"{cid}.vllm.p2  pytorch put back" in text
     assert json.loads(status.as_json(status.one(fleet.store, cid)))["culprit"][0]["verdict_kind"] == "broken_by"
+
+
+def test_a_probe_is_durable_before_its_post_and_a_lost_answer_is_found_by_its_run_name(fleet):
+    def plant(w, shas):
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id", shas["pytorch"])
+        # The second dispatch to vLLM (the first probe): GitHub creates the run but its answer is lost (502).
+        fleet.server.faults.dispatch_then_error(path=r"/repos/ROCm/vllm/actions/workflows/[^/]+/dispatches$",
+                                                status=502, nth=2)
+
+    cid = _failed_night(fleet, plant)
+    [p] = world_of.probes(fleet, cid)
+    assert p["outcome"] == "unknown" and p["run_id"] is None and "never re-sending" in p["reason"]
+    seen = []
+
+    def before_send(intent):
+        [row] = [p for p in world_of.probes(fleet, cid) if p["correlation_id"] == intent.correlation_id]
+        seen.append((intent.correlation_id, row["status"], row["outcome"], fleet.dispatch_posts()))
+
+    posts = fleet.dispatch_posts()
+    for _ in range(30):
+        fleet.world.advance(STEP)
+        fleet.cycle(before_send=before_send)
+        if seen:
+            break
+    # The next probe's row is committed before its one POST.
+    assert seen == [(f"{cid}.vllm.p2", "dispatched", None, posts)]
+    row, _ = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "broken_by"
+    first = world_of.probes(fleet, cid)[0]
+    assert first["run_id"] is not None and first["status"] == "failure"
+    assert len([r for r in fleet.downstream_runs("vllm") if first["correlation_id"] in r.display_title]) == 1
