@@ -127,3 +127,13 @@ def test_bad_sizes_are_refused(capsys):
 def test_json_into_a_missing_directory_is_refused_before_any_work(tmp_path, capsys):
     assert cli.main(["bench", "--quick", "--json", str(tmp_path / "nowhere" / "bench.json")]) == 2
     assert "its directory does not exist" in capsys.readouterr().err
+
+
+def test_culprit_probes_reach_the_planted_verdict_and_count_their_cost(figures):
+    found = figures["culprit"]
+    assert {story: f["verdict_kind"] for story, f in found.items()} == {
+        "broken_by": "broken_by", "flaky": "flaky", "needs_both": "needs_both"}
+    # The re-run, then one put-back per changed upstream until one passes, then both together.
+    assert [found[s]["probe_dispatches"] for s in ("flaky", "broken_by", "needs_both")] == [1, 2, 4]
+    assert all(f["dispatch_posts"] == f["probe_dispatches"] and f["cycles_to_verdict"] >= f["probe_dispatches"]
+               for f in found.values())

@@ -5,40 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from quartz import config as config_module
-from quartz.devtools.simulator import JobSpec, SimulatorServer, World
-from tests.helpers.cascades import START, STEP, TOKEN, Fleet
+from quartz.devtools.culprits import FLEET, build_world
+from quartz.devtools.simulator import SimulatorServer
+from tests.helpers.cascades import STEP, TOKEN, Fleet
 
-FLEET = """
-settings: {dispatch_timeout: 30m, run_timeout: 6h, schedule_interval: 10m, backfill_days: 1}
-projects:
-  rocm: {repo: ROCm/rockrel, category: core, workflows: [multi_arch_release.yml]}
-  pytorch: {repo: ROCm/pytorch, category: 1p_downstream, workflows: [rocm-build.yml]}
-  vllm: {repo: ROCm/vllm, category: 3p_downstream, workflows: [rocm-test.yml]}
-cascades:
-  nightly:
-    trigger: {project: rocm, workflow: multi_arch_release.yml, branch: main, conclusion: success}
-    culprit: {stages: [vllm], max_probes: 4, max_age: 7d}
-    stages:
-      pytorch: {workflow: rocm-build.yml, inputs: {rocm_run_id: "{{ upstream.rocm.run_id }}"}}
-      vllm:
-        workflow: rocm-test.yml
-        depends_on: [pytorch]
-        inputs: {rocm_run_id: "{{ upstream.rocm.run_id }}", pytorch_run_id: "{{ upstream.pytorch.run_id }}"}
-"""
-
-
-def build_world() -> World:
-    world = World(START, seed=5)
-    rocm = world.add_repo("ROCm/rockrel")
-    world.add_workflow(rocm, "multi_arch_release.yml", name="Multi-arch release", jobs=[JobSpec("build", 2400)])
-    for name, repo, path, inputs in (("pytorch", "ROCm/pytorch", "rocm-build.yml", ("rocm_run_id",)),
-                                     ("vllm", "ROCm/vllm", "rocm-test.yml", ("rocm_run_id", "pytorch_run_id"))):
-        r = world.add_repo(repo)
-        declared = {k: {"required": False, "default": ""} for k in (*inputs, "quartz_correlation_id")}
-        world.add_workflow(r, path, name=f"{name} CI", run_name=f"{name} CI ${{{{ inputs.quartz_correlation_id }}}}",
-                           inputs=declared, on=("push", "workflow_dispatch"), jobs=[JobSpec("build", 1200)])
-    return world
-
+__all__ = ["FLEET", "build_world", "start", "night", "until_verdict", "search", "probes", "next_day"]
 
 def start(tmp_path) -> Fleet:
     world = build_world()

@@ -21,7 +21,9 @@ What it does, all on this machine (the simulator over HTTP, moto's S3 server, Du
    baseline polls the same world before the first steady one and the last. Then an
    incremental render: the store after the new runs, rendered over the
    first cycle's (complete) site;
-5. prints the figures beside the goals, and writes them as JSON with --json.
+5. culprit probes on a small world with planted culprits (culprit.py): per verdict, the cycles, probe
+   dispatches and GitHub requests from the failure to the verdict;
+6. prints the figures beside the goals, and writes them as JSON with --json.
 
 Requests and rate-limit points are counted by the simulator (what GitHub would
 see). Times depend on the machine; counts and ratios do not. Everything lives
@@ -43,7 +45,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, report, testreports
+from quartz.devtools.bench import baseline, bulk, culprit, fleet, fleet1000, report, testreports
 from quartz.devtools.bench.fleet import Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -98,6 +100,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
         finally:
             server.stop()
+        figures["culprit"] = culprit.measure(workdir, say=say)
         if fleet_1000:  # after the main fleet's simulator stopped
             figures["fleet_1000"] = fleet1000.measure(workdir, s3, _spec, _child, TOKEN, say)
     finally:
