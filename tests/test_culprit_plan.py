@@ -184,3 +184,18 @@ def test_any_sequence_of_probe_outcomes_ends_in_one_verdict_within_budget(outcom
     again = culprit.plan(config, _search(probes, same_rocm=same_rocm, spent=len(probes) + spent_elsewhere), NOW,
                          api_url=API)
     assert again == ([], verdict)
+
+
+def test_quartz_validate_points_at_the_culprit_line(tmp_path):
+    import subprocess
+    import sys
+
+    text = FLEET.replace('pytorch: {workflow: rocm-build.yml, inputs: {rocm_run_id: "{{ upstream.rocm.run_id }}"}}',
+                         "pytorch: {workflow: rocm-build.yml}").replace("stages: [vllm]", "stages: [pytorch]")
+    path = tmp_path / "cascades.yaml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "quartz", "validate", "--config", str(path)], capture_output=True,
+                            text=True, timeout=120)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "culprit:" in t)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{path}:{line}:" in result.stderr and "stage 'pytorch' cannot be probed" in result.stderr

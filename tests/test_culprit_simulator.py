@@ -201,3 +201,28 @@ def test_a_probe_is_durable_before_its_post_and_a_lost_answer_is_found_by_its_ru
     first = world_of.probes(fleet, cid)[0]
     assert first["run_id"] is not None and first["status"] == "failure"
     assert len([r for r in fleet.downstream_runs("vllm") if first["correlation_id"] in r.display_title]) == 1
+
+
+def test_two_failed_nights_never_probe_the_same_stage_at_once(fleet):
+    def plant(w, shas):  # needs both: the first night's search is long enough for the second to wait for it
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id", shas["pytorch"])
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "rocm_run_id", shas["rocm"])
+
+    first = _failed_night(fleet, plant)
+    fleet.upstream_success()  # tonight's again, while the first night's probes run
+    in_flight = []
+    for _ in range(60):
+        fleet.world.advance(STEP)
+        fleet.cycle()
+        in_flight.append(fleet.store.db.execute(
+            "SELECT count(*) FROM culprit_probes WHERE stage = 'vllm' AND status IN ('dispatched', 'running')"
+        ).fetchone()[0])
+        searches = fleet.store.db.execute("SELECT status FROM culprit_searches").fetchall()
+        if len(searches) == 2 and all(s[0] == "done" for s in searches):
+            break
+    assert max(in_flight) == 1
+    second = fleet.cascade_runs()[-1]["cascade_run_id"]
+    assert second != first and fleet.cascade_status(second) == "failure"
+    for cid in (first, second):
+        row = world_of.search(fleet, cid)
+        assert row["verdict_kind"] == "needs_both" and row["last_good_id"] == fleet.cascade_runs()[0]["cascade_run_id"]
