@@ -226,3 +226,17 @@ def test_two_failed_nights_never_probe_the_same_stage_at_once(fleet):
     for cid in (first, second):
         row = world_of.search(fleet, cid)
         assert row["verdict_kind"] == "needs_both" and row["last_good_id"] == fleet.cascade_runs()[0]["cascade_run_id"]
+
+
+def test_a_probe_whose_run_never_appears_times_out_and_ends_the_search(fleet):
+    def plant(w, shas):
+        w.plant_culprit("ROCm/vllm", "rocm-test.yml", "pytorch_run_id", shas["pytorch"])
+        # GitHub accepts the first probe's dispatch (the second to vLLM) and starts nothing.
+        fleet.server.faults.drop_dispatch(path=r"/repos/ROCm/vllm/actions/workflows/[^/]+/dispatches$", nth=2)
+
+    cid = _failed_night(fleet, plant)
+    row, cycles = world_of.until_verdict(fleet, cid)
+    assert row["verdict_kind"] == "inconclusive", row["verdict"]
+    assert f"probe {cid}.vllm.p1 timed out:" in row["verdict"]
+    [p] = world_of.probes(fleet, cid)
+    assert p["status"] == "timed_out" and 3 <= cycles <= 5  # dispatch_timeout is 30m, cycles 10m apart
