@@ -16,15 +16,16 @@ class Culprit:
     workflow_id: int
     input: str
     sha: str
+    otherwise: str | None = None  # e.g. "success": runs naming another version pass (a scripted story)
 
     def verdict(self, world, workflow, inputs: dict[str, Any]) -> str | None:
         if workflow.id != self.workflow_id:
             return None
         value = str(inputs.get(self.input) or "")
-        if value == self.sha:
-            return "failure"
         run = world.runs.get(int(value)) if value.isdigit() else None
-        return "failure" if run is not None and run.sha == self.sha else None
+        if value == self.sha or (run is not None and run.sha == self.sha):
+            return "failure"
+        return self.otherwise
 
 
 @dataclass

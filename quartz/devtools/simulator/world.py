@@ -383,10 +383,12 @@ class World:
             self._index(run)
             return run
 
-    def plant_culprit(self, repo: Repo | str, workflow: Workflow | str | int, input_name: str, sha: str) -> None:
-        """Dispatched runs of `workflow` fail while input `input_name` names a run built from `sha` (or is it)."""
+    def plant_culprit(self, repo: Repo | str, workflow: Workflow | str | int, input_name: str, sha: str,
+                      otherwise: str | None = None) -> None:
+        """Dispatched runs of `workflow` fail while input `input_name` names a run built from `sha` (or is it);
+        `otherwise` (e.g. "success") decides the others, else their jobs do."""
         with self.lock:
-            self.planted.append(culprits.Culprit(self.workflow(repo, workflow).id, input_name, sha))
+            self.planted.append(culprits.Culprit(self.workflow(repo, workflow).id, input_name, sha, otherwise))
 
     def plant_flaky(self, repo: Repo | str, workflow: Workflow | str | int, failures: int = 1) -> None:
         """The next `failures` dispatched runs of `workflow` fail whatever their inputs; later ones pass."""
