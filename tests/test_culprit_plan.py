@@ -6,12 +6,14 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quartz import config as config_module
 from quartz.cascades import culprit
 from quartz.cascades.culprit import ProbeState, Search
 from quartz.cascades.engine import CascadeRunState, RunView
-from tests.helpers.culprit import FLEET
+from quartz.devtools.culprits import FLEET
 
 NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
 API = "https://api.github.com"
@@ -152,8 +154,6 @@ def test_culprit_key_errors():
 
 # ---------------------------------------------------------------- properties
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 OUTCOMES = st.sampled_from(["success", "failure", "failure", "cancelled", "timed_out", "refused"])
 

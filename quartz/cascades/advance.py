@@ -81,7 +81,7 @@ class AdvanceReport:
                                                (self.left, "cascade runs left for the next cycle"),
                                                (self.dispatches_left, "dispatches left for the next cycle"),
                                                (len(self.errors), "errors")) if n]
-        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts):
+        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts or self.probes.errors):
             extra.append(self.probes.summary())
         return text + ("; " + ", ".join(extra) if extra else "")
 

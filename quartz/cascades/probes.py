@@ -18,7 +18,7 @@ from quartz.cascades import culprit, engine
 from quartz.cascades import state as cascade_store
 from quartz.cascades.culprit import ProbeState, Search
 from quartz.cascades.state import CONFLICTS
-from quartz.deadline import Deadline
+from quartz.deadline import Deadline, DeadlineReached
 from quartz.github.client import GitHubError
 
 NEW_FAILURES = timedelta(days=3)  # a failed stage older than this when first seen is history, not probed
@@ -34,7 +34,8 @@ class ProbeReport:
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"{self.dispatched} probes dispatched, {len(self.verdicts)} verdicts"
+        text = f"{self.dispatched} culprit probes dispatched, {len(self.verdicts)} verdicts"
+        return text + "".join(f"; probe error: {e}" for e in self.errors)
 
 
 def advance_probes(config, store, client, writer, now: datetime, *, before_send=None, after_send=None,
@@ -55,6 +56,8 @@ def advance_probes(config, store, client, writer, now: datetime, *, before_send=
             break
         try:
             s = follow_probes(config, store, client, s, now)
+        except DeadlineReached:
+            break  # the next cycle looks again
         except GitHubError as exc:
             report.errors.append(f"{s.cascade_run.cascade_run_id} {s.stage}: {exc}")
             continue
