@@ -42,6 +42,7 @@ from quartz.cascades import engine
 from quartz.cascades import state as cascade_store
 from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
+from quartz.cascades.probes import advance_probes  # culprit probes: a step of their own (issue 28)
 from quartz.cascades.state import CONFLICTS, Stale
 from quartz.config import Config
 from quartz.deadline import Deadline, DeadlineReached
@@ -151,10 +152,8 @@ def advance(config: Config, store, client, now: datetime, *, before_send: Hook |
             report.errors.append(f"{snap.cascade_run.cascade_run_id}: {exc}")
         actions = engine.plan(config, snap, now, api_url=api_url)
         carry_out(store, writer, snap, version, actions, now, report, before_send, after_send, deadline)
-    from quartz.cascades.probes import advance_probes  # culprit probes: a step of their own (issue 28)
-
-    report.probes = advance_probes(config, store, client, writer, now, before_send=before_send,
-                                   after_send=after_send, deadline=deadline)
+    report.probes = advance_probes(config, store, client, writer, now, post=post_dispatch, make_intent=Intent,
+                                   before_send=before_send, after_send=after_send, deadline=deadline)
     return report
 
 

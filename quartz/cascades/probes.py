@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from quartz.cascades import culprit, engine
 from quartz.cascades import state as cascade_store
 from quartz.cascades.culprit import ProbeState, Search
+from quartz.cascades.lookup import fetch_run, search_by_correlation
 from quartz.cascades.state import CONFLICTS
 from quartz.deadline import Deadline, DeadlineReached
 from quartz.github.client import GitHubError
@@ -38,9 +39,12 @@ class ProbeReport:
         return text + "".join(f"; probe error: {e}" for e in self.errors)
 
 
-def advance_probes(config, store, client, writer, now: datetime, *, before_send=None, after_send=None,
-                   deadline: Deadline | None = None) -> ProbeReport:
+def advance_probes(config, store, client, writer, now: datetime, *, post, make_intent, before_send=None,
+                   after_send=None, deadline: Deadline | None = None) -> ProbeReport:
+    """`post(writer, dispatch) -> Answer` and `make_intent(...)` are advance's own (one POST, never repeated;
+    the Intent its hooks see), passed in so this step and advance do not import each other."""
     report = ProbeReport()
+    sender = _Sender(writer, post, make_intent, before_send, after_send)
     cascades = [n for n, c in config.cascades.items() if c.culprit is not None]
     if not cascades:
         return report
@@ -63,13 +67,12 @@ def advance_probes(config, store, client, writer, now: datetime, *, before_send=
             continue
         mine = (s.cascade_run.cascade, s.stage)
         s = replace(s, busy=any(k[:2] == mine and k[2] != s.cascade_run.cascade_run_id for k in busy))
-        if step(config, store, writer, s, now, report, before_send, after_send, client.base_url):
+        if step(config, store, sender, s, now, report, client.base_url):
             busy.add((*mine, s.cascade_run.cascade_run_id))
     return report
 
 
-def step(config, store, writer, s: Search, now: datetime, report: ProbeReport, before_send, after_send,
-         api_url: str) -> bool:
+def step(config, store, sender, s: Search, now: datetime, report: ProbeReport, api_url: str) -> bool:
     """Plan one search and carry it out: a verdict, a skip, or the next probe (True: one was sent)."""
     if not s.probes:
         why = culprit.why_not(config, s, now)
@@ -88,7 +91,7 @@ def step(config, store, writer, s: Search, now: datetime, report: ProbeReport, b
     if not s.probes:
         put_search(config, store, s, now, "searching", verdict=None)
     for d in dispatches:
-        send_probe(store, writer, d, now, report, before_send, after_send)
+        send_probe(store, sender, d, now, report)
     return bool(dispatches)
 
 
@@ -141,8 +144,6 @@ def probe_state(row: dict) -> ProbeState:
 
 def follow_probes(config, store, client, s: Search, now: datetime) -> Search:
     """Link, follow and time out the search's probes in flight; write what changed."""
-    from quartz.cascades.lookup import fetch_run, search_by_correlation
-
     active = [p for p in s.probes if p.status in culprit.PROBE_ACTIVE]
     if not active:
         return s
@@ -193,10 +194,16 @@ def _short(results) -> dict | None:
     return {k: results.get(k) for k in ("run_id", "head_sha", "html_url", "repo")}
 
 
-def send_probe(store, writer, d: culprit.ProbeDispatch, now: datetime, report: ProbeReport, before_send,
-               after_send) -> None:
-    from quartz.cascades.advance import Intent, post_dispatch
+@dataclass(frozen=True)
+class _Sender:
+    writer: object
+    post: object
+    make_intent: object
+    before_send: object
+    after_send: object
 
+
+def send_probe(store, sender: _Sender, d: culprit.ProbeDispatch, now: datetime, report: ProbeReport) -> None:
     try:
         with store.transaction():
             store.execute("culprit/probe_insert", cascade_run_id=d.cascade_run_id, correlation_id=d.correlation_id,
@@ -206,13 +213,14 @@ def send_probe(store, writer, d: culprit.ProbeDispatch, now: datetime, report: P
     except CONFLICTS:
         report.contended += 1
         return
-    intent = Intent(d.correlation_id, d.cascade_run_id, d.stage, 0, d.repo, d.kind, d.target, d.ref, d.payload)
-    if before_send:
-        before_send(intent)  # push the store with the probe's row; raising stops the POST
-    answer = post_dispatch(writer, d)
+    intent = sender.make_intent(d.correlation_id, d.cascade_run_id, d.stage, 0, d.repo, d.kind, d.target, d.ref,
+                                d.payload)
+    if sender.before_send:
+        sender.before_send(intent)  # push the store with the probe's row; raising stops the POST
+    answer = sender.post(sender.writer, d)
     report.dispatched += 1
-    if after_send:
-        after_send(intent, answer)
+    if sender.after_send:
+        sender.after_send(intent, answer)
     record_answer(store, d, answer, now, report)
 
 

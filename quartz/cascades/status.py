@@ -144,9 +144,9 @@ def as_json(picture) -> str:
 
 
 def main(args) -> int:
-    from quartz.store import remote as storage
+    from quartz.store import reader
 
-    with storage.read_only(args.store) as store:
+    with reader.read_only(args.store) as store:
         picture = one(store, args.cascade_run_id) if args.cascade_run_id else recent(store)
     if args.json:
         print(as_json(picture))

@@ -14,18 +14,22 @@ from quartz.config.model import Rule
 from quartz.site import paths
 from quartz.text import cap
 
+NAME_CAP = 120
+REASON_CAP = 1000  # a verdict names runs, shas and a compare link
 
-def culprit_events(config: Config, store, rule: Rule, since: dt.datetime) -> list:
-    from quartz.notify.events import NAME_CAP, REASON_CAP, Event, dashboard
 
+def culprit_events(config: Config, store, rule: Rule, since: dt.datetime) -> list[dict]:
+    """The fields of one quartz.notify.events.Event per verdict reached since `since`."""
+    site = config.settings.site_url.rstrip("/")
     found = []
     for row in store.query("culprit/verdicts_recent", since=since):
         if rule.cascades and row["cascade"] not in rule.cascades:
             continue
         cid, stage, kind = row["cascade_run_id"], row["stage"], row["verdict_kind"]
-        found.append(Event(
-            "culprit_verdict", subject=f"culprit:{cid}:{stage}", state=kind, transition=kind,
+        found.append(dict(
+            event="culprit_verdict", subject=f"culprit:{cid}:{stage}", state=kind, transition=kind,
             title=cap(f"Cascade {row['cascade']} ({cid}), {stage}: {row['verdict']}", NAME_CAP),
-            detail=cap(row["verdict"], REASON_CAP) or "", link=dashboard(config, paths.cascade_page(cid)),
+            detail=cap(row["verdict"], REASON_CAP) or "",
+            link=f"{site}/{paths.cascade_page(cid)}" if site else None,
             cascade=row["cascade"], issue_subject=f"cascade:{row['cascade']}"))
     return found

@@ -70,7 +70,7 @@ def detect(config: Config, store, rule: Rule, now: dt.datetime, cascades_since: 
     if "culprit_verdict" in rule.events:
         from quartz.notify.culprit import culprit_events
 
-        found += culprit_events(config, store, rule, max(cascades_since, now - HISTORY))
+        found += [Event(**e) for e in culprit_events(config, store, rule, max(cascades_since, now - HISTORY))]
     return found
 
 

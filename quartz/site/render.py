@@ -371,10 +371,10 @@ __all__ = ["RenderReport", "render", "iso"]
 
 def main(args) -> int:
     from quartz import config as config_mod
-    from quartz.store import remote as storage
+    from quartz.store import reader
 
     config = config_mod.load(args.config)
-    with storage.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
+    with reader.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
         report = render(config, store, args.out, dt.datetime.now(dt.UTC))
     print(f"rendered {report.pages} pages and {report.api_files} API files into {args.out}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed "

@@ -46,13 +46,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 from quartz.devtools.bench import baseline, bulk, culprit, fleet, fleet1000, report, testreports
-from quartz.devtools.bench.fleet import Sizes
+from quartz.devtools.bench.fleet import STEADY_GAP, Sizes
 from quartz.errors import BadInput, QuartzError
 
 TOKEN = "bench-token"  # the simulator's own; never a real credential
 BUCKET = "quartz-bench"
 SAMPLE_RUNS = 12_000  # backfill over HTTP is measured on about this many runs at most
-STEADY_GAP = dt.timedelta(minutes=10)  # the schedule's interval
 STEADY_SAMPLES = 3  # quiet cycles measured; the median one is reported
 NEW_RUN_WAIT = dt.timedelta(hours=1)  # long enough for a new run to complete
 
