@@ -92,6 +92,9 @@ class AdvanceReport:
                 ("dispatch answers lost", self.unknown), ("dispatches refused", self.refused),
                 ("commit statuses", self.statuses), ("commit statuses not set", self.statuses_failed),
                 ("cascade runs finished", self.cascades_finished)]
+        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts):
+            rows += [("culprit probes dispatched", self.probes.dispatched),
+                     ("culprit verdicts", len(self.probes.verdicts))]
         lines = ["### Advance", "", "| | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]
         lines += [f"- error: {e}" for e in self.errors]
         return "\n".join(lines) + "\n"

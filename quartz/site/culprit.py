@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from quartz.site.common import cap, iso, loads
+from quartz.site.common import cap, iso, loads, newest
 
 
 def load(store, ids: list[str]) -> dict[str, list[dict]]:
@@ -31,6 +31,9 @@ def annotate(store, details: dict, sitemap) -> None:
     for cid, ddoc in details.items():
         mine = searches.get(cid)
         ddoc["culprit"] = {"searches": [search_doc(s, sitemap) for s in mine]} if mine else None
+        if mine:  # the file's data is as new as its newest probe
+            changed = newest(*(s["updated_at"] for s in mine), *(p["updated_at"] for s in mine for p in s["probes"]))
+            ddoc["generated_at"] = max(ddoc["generated_at"], iso(changed))
 
 
 def search_doc(s: dict, sitemap=None) -> dict:
