@@ -162,7 +162,8 @@ def plan(config: Config, s: Search, now: datetime, *, api_url: str) -> tuple[lis
     if not todo:
         return [], _inconclusive(s, "no probe left to try")
     if s.spent >= cascade.culprit.max_probes:
-        return [], _inconclusive(s, f"budget spent ({cascade.culprit.max_probes} probes for this cascade run)")
+        n = cascade.culprit.max_probes
+        return [], _inconclusive(s, f"budget spent ({n} probe{'s' if n != 1 else ''} for this cascade run)")
     if s.busy:
         return [], None
     try:
