@@ -1,0 +1,222 @@
+"""The ROCm nightly per GPU family: cells, streaks and known good from ROCm's seven real nightlies.
+
+The document-level tests read the real status.json files; the store-level ones feed the reports those files
+imply through `quartz ingest` (tests/helpers/statusjson.py), render the site and read its JSON and pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from quartz import config
+from quartz.rocm import nightly
+from quartz.site.render import render
+from quartz.store.db import Store
+from tests.helpers import rocmdata
+from tests.helpers.site import validate_json_files
+from tests.helpers.statusjson import Reporter
+
+REPO = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2026, 8, 20, tzinfo=dt.UTC)
+SIX_HOURS = 6 * 3600
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.load(REPO / "cascades.yaml")
+
+
+def real(day: str) -> dict:
+    if not rocmdata.STATUS.is_dir():
+        pytest.skip(rocmdata.MISSING)
+    return json.loads((rocmdata.STATUS / f"{day}.json").read_text(encoding="utf-8"))
+
+
+def cells_of(doc: dict, cfg=None, now=NOW) -> list[dict]:
+    return nightly.nightly_cells(doc, now=now, run_timeout_s=SIX_HOURS,
+                                 coverage=cfg.families.coverage if cfg else None)
+
+
+def pick(cells, platform, family, column) -> dict:
+    return next(c for c in cells if (c["platform"], c["family"], c["column"]) == (platform, family, column))
+
+
+# ---------------------------------------------------------------- one nightly, document level
+
+
+def test_20260818_pytorch_tests_red_on_9_of_16_linux_and_4_of_13_windows_families():
+    doc = real("20260818")
+    cells = cells_of(doc)
+    tests = [c for c in cells if (c["pipeline"], c["phase"]) == ("pytorch", "test")]
+    assert Counter(c["platform"] for c in tests) == {"linux": 16, "windows": 13}
+    red = Counter(c["platform"] for c in tests if c["status"] == "failure")
+    assert red == {"linux": 9, "windows": 4}
+    # ROCm tests: red on every Linux family with a runner (7), the rest built but never tested.
+    rocm = [c for c in cells if (c["platform"], c["pipeline"], c["phase"]) == ("linux", "rocm", "test")]
+    assert Counter(c["status"] for c in rocm) == {"failure": 7, "not_tested": 9}
+
+
+def test_every_summary_family_has_a_cell_for_every_pipeline_phase_of_its_platform():
+    doc = real("20260818")
+    cells = cells_of(doc)
+    expected = {"linux": {"rocm.build", "rocm.test", "pytorch.build", "pytorch.test", "jax.build", "jax.test",
+                          "native rpm", "native deb"},
+                "windows": {"rocm.build", "rocm.test", "pytorch.build", "pytorch.test"}}
+    for platform, columns in expected.items():
+        for family in doc["summary"][platform]["architectures"]:
+            have = {c["column"] for c in cells if (c["platform"], c["family"]) == (platform, family)}
+            assert have == columns, (platform, family)
+    assert len(cells) == 16 * 8 + 13 * 4
+
+
+def test_a_platform_wide_build_gives_each_family_its_status_and_a_missing_test_is_not_tested():
+    doc = real("20260818")
+    cells = cells_of(doc)
+    build = pick(cells, "linux", "gfx90a", "rocm.build")
+    assert (build["status"], build["scope"], build["run_id"]) == ("success", "platform", 32082944878)
+    assert build["run_url"] == "https://github.com/ROCm/rockrel/actions/runs/32082944878"
+    untested = pick(cells, "linux", "gfx90a", "rocm.test")
+    assert untested["status"] == "not_tested" and untested["run_id"] is None
+    gfx1151 = pick(cells, "linux", "gfx1151", "pytorch.test")
+    assert gfx1151["status"] == "failure" and gfx1151["scope"] == "family"
+    assert gfx1151["counts"] == {"failure": 17, "success": 3}
+    assert {"py": "3.11", "torch": "release/2.13"} in [v["matrix"] for v in gfx1151["variants"]
+                                                      if v["status"] == "success"]
+
+
+def test_families_table_coverage_makes_no_runner_families_not_tested_before_the_nightly_ends(cfg):
+    doc = real("20260818")
+    live = json.loads(json.dumps(doc))
+    live["summary"]["overall_status"] = "in_progress"
+    live["status_json_last_updated"] = "2026-08-19T23:00:00Z"
+    del live["pipelines"]["rocm"]["test"]["linux"]["gfx110X-all"]  # a tested family whose result is still to come
+    without_table = cells_of(live)
+    with_table = cells_of(live, cfg)
+    assert pick(without_table, "linux", "gfx90a", "rocm.test")["status"] == "in_progress"  # might still come
+    assert pick(with_table, "linux", "gfx90a", "rocm.test")["status"] == "not_tested"  # no runner: known
+    assert pick(with_table, "linux", "gfx110X-all", "rocm.test")["status"] == "in_progress"  # tested: waits
+
+
+def test_a_nightly_whose_reports_stop_shows_in_progress_until_run_timeout_then_timed_out():
+    doc = real("20260818")
+    live = json.loads(json.dumps(doc))
+    live["summary"]["overall_status"] = "in_progress"
+    live["pipelines"]["pytorch"]["test"]["linux"]["gfx1151"]["status"] = "in_progress"
+    last = dt.datetime(2026, 8, 19, 1, 31, 24, tzinfo=dt.UTC)
+    before = cells_of(live, now=last + dt.timedelta(seconds=SIX_HOURS - 60))
+    after = cells_of(live, now=last + dt.timedelta(seconds=SIX_HOURS + 60))
+    assert pick(before, "linux", "gfx1151", "pytorch.test")["status"] == "in_progress"
+    assert pick(after, "linux", "gfx1151", "pytorch.test")["status"] == "timed_out"
+    assert pick(after, "linux", "gfx1151", "rocm.test")["status"] == "failure"  # finished leaves stay
+    assert not any(c["status"] == "in_progress" for c in after)
+
+
+def test_an_unknown_family_or_pipeline_is_kept_and_marked():
+    doc = json.loads(json.dumps(real("20260818")))
+    doc["pipelines"]["pytorch"]["test"]["linux"]["gfx9999-new"] = {"status": "success", "run_id": 7}
+    doc["pipelines"]["triton"] = {"build": {"linux": {"status": "failure", "run_id": 8}},
+                                  "test": {"linux": {"gfx1151": {"status": "success", "run_id": 9}}}}
+    cells = cells_of(doc)
+    new = pick(cells, "linux", "gfx9999-new", "pytorch.test")
+    assert (new["status"], new["known"], new["run_id"]) == ("success", False, 7)
+    triton = pick(cells, "linux", "gfx1151", "triton.test")
+    assert (triton["status"], triton["known"]) == ("success", False)
+    assert pick(cells, "linux", "gfx94X-dcgpu", "triton.build")["status"] == "failure"
+
+
+# ---------------------------------------------------------------- seven nightlies, document level
+
+
+def series(cfg=None) -> list[tuple[str, list[dict]]]:
+    days = [p.stem for p in rocmdata.status_files()]
+    if not days:
+        pytest.skip(rocmdata.MISSING)
+    return [(day, cells_of(real(day), cfg)) for day in days]
+
+
+def test_streaks_last_green_and_flips_across_the_seven_nightlies():
+    history = nightly.history("nightly", series())
+    red = history[("linux", "gfx1151", "pytorch", "test")]
+    assert red["streak"] == {"status": "failure", "since": "2026-08-12", "nightlies": 7}
+    assert red["last_green"] is None and red["flips"] == 0
+    assert nightly.streak_text(red) == "red since 2026-08-12, 7 nightlies"
+    # gfx900 on Linux: red, red, green, green, red, green, green.
+    flappy = history[("linux", "gfx900", "pytorch", "test")]
+    assert flappy["streak"] == {"status": "success", "since": "2026-08-17", "nightlies": 2}
+    assert (flappy["last_green"], flappy["flips"]) == ("2026-08-18", 3)
+    # Windows ROCm tests on gfx110X-all: red to the 15th, green on the 16th, red on the 17th, green on the 18th.
+    win = history[("windows", "gfx110X-all", "rocm", "test")]
+    assert win["streak"]["nightlies"] == 1 and win["flips"] == 3
+
+
+def test_known_good_per_family_is_the_newest_nightly_that_passed_with_what_to_pin():
+    docs = [(p.stem, real(p.stem)) for p in rocmdata.status_files()]
+    good = nightly.known_good("nightly", [(day, d, cells_of(d)) for day, d in docs])
+    win = good[("windows", "gfx110X-all", "rocm", "test")]
+    assert (win["date"], win["rocm_version"]) == ("2026-08-18", "10.1.0a20260818")
+    assert win["urls"]["wheels"] == "https://rocm.nightlies.amd.com/whl-multi-arch/"
+    assert good[("linux", "gfx90a", "rocm", "build")]["key"] == "20260818"
+    assert good[("linux", "gfx1152", "pytorch", "test")]["key"] == "20260818"
+    assert ("linux", "gfx1151", "pytorch", "test") not in good  # never passed in the window
+    assert good[("linux", "gfx1152", "native_packages", "deb")]["urls"]["deb"].endswith("/deb/20260818-32082944878/")
+
+
+# ---------------------------------------------------------------- through ingest, the store and the render
+
+
+@pytest.fixture(scope="module")
+def site(cfg, tmp_path_factory):
+    """The seven real nightlies fed report by report through `quartz ingest`, then rendered."""
+    days = rocmdata.status_files()
+    if not days:
+        pytest.skip(rocmdata.MISSING)
+    root = tmp_path_factory.mktemp("nightly")
+    with Store.open(root / "quartz.duckdb") as store:
+        for path in days:
+            Reporter(json.loads(path.read_text(encoding="utf-8")), cfg, store).send_all()
+        render(cfg, store, root / "site", NOW)
+    return root / "site"
+
+
+def read(site: Path, rel: str) -> dict:
+    return json.loads((site / rel).read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_the_rendered_nightly_json_holds_cells_with_streaks(site):
+    listing = read(site, "api/v1/nightlies.json")
+    assert [n["key"] for n in listing["nightlies"]] == [f"202608{d}" for d in range(18, 11, -1)]
+    ndoc = read(site, "api/v1/" + listing["nightlies"][0]["api"])
+    cells = {(c["platform"], c["family"], c["pipeline"], c["phase"]): c for c in ndoc["cells"]}
+    assert len(cells) == 16 * 8 + 13 * 4
+    red = cells[("linux", "gfx1151", "pytorch", "test")]
+    assert red["streak"] == {"status": "failure", "since": "2026-08-12", "nightlies": 7}
+    assert red["run_id"] == 32091357945
+    assert sum(1 for c in ndoc["cells"] if (c["pipeline"], c["phase"], c["status"]) == ("pytorch", "test", "failure")
+               and c["platform"] == "windows") == 4
+    assert cells[("linux", "gfx90a", "rocm", "test")]["status"] == "not_tested"
+    family = read(site, "api/v1/families/gfx900.json")
+    row = next(r for r in family["rows"] if (r["platform"], r["column"]) == ("linux", "pytorch.test"))
+    assert [n["status"] for n in row["nights"]] == ["failure", "failure", "success", "success", "failure",
+                                                    "success", "success"]
+    assert row["streak_text"] == "green since 2026-08-17, 2 nightlies"
+
+
+@pytest.mark.slow
+def test_known_good_json_gains_families_and_every_file_meets_its_schema(site):
+    kg = read(site, "api/v1/known-good.json")
+    assert "cascades" in kg  # the existing field stays
+    entry = next(g for g in kg["families"] if (g["platform"], g["family"], g["column"]) ==
+                 ("windows", "gfx110X-all", "rocm.test"))
+    assert entry["date"] == "2026-08-18" and entry["rocm_version"] == "10.1.0a20260818"
+    checked, problems = validate_json_files(site)
+    assert checked and problems == []
+    index = read(site, "api/v1/index.json")
+    assert {"nightlies", "nightly", "family"} <= {e["name"] for e in index["endpoints"]}
+    health = (site / "index.html").read_text(encoding="utf-8")
+    assert "ROCm nightly" in health and "families/gfx1151.html" in health
