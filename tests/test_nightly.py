@@ -12,6 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quartz import config
 from quartz.rocm import nightly
@@ -19,7 +21,7 @@ from quartz.site.render import render
 from quartz.store.db import Store
 from tests.helpers import rocmdata
 from tests.helpers.site import validate_json_files
-from tests.helpers.statusjson import Reporter
+from tests.helpers.statusjson import Reporter, small_doc
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 8, 20, tzinfo=dt.UTC)
@@ -220,3 +222,63 @@ def test_known_good_json_gains_families_and_every_file_meets_its_schema(site):
     assert {"nightlies", "nightly", "family"} <= {e["name"] for e in index["endpoints"]}
     health = (site / "index.html").read_text(encoding="utf-8")
     assert "ROCm nightly" in health and "families/gfx1151.html" in health
+
+
+# ---------------------------------------------------------------- odd reports
+
+
+def test_a_report_naming_an_unknown_family_goes_through_ingest_and_is_shown(cfg, tmp_path):
+    doc = small_doc("20260101", 1000)
+    doc["pipelines"]["rocm"]["test"]["linux"]["gfx9999-new"] = {
+        "status": "failure", "run_id": 1009, "run_attempt": 1, "started_at": "2026-01-01T01:00:00Z",
+        "completed_at": "2026-01-01T02:00:00Z"}
+    with Store.open(tmp_path / "quartz.duckdb") as store:
+        Reporter(doc, cfg, store).send_all()
+        render(cfg, store, tmp_path / "site", dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    ndoc = read(tmp_path / "site", "api/v1/nightlies/nightly/20260101.json")
+    odd = [c for c in ndoc["cells"] if c["family"] == "gfx9999-new"]
+    assert [(c["status"], c["known"], c["run_id"]) for c in odd if c["column"] == "rocm.test"] == [
+        ("failure", False, 1009)]
+    assert {c["column"] for c in odd} >= {"rocm.build", "rocm.test", "pytorch.test"}  # a full row, marked unknown
+    page = (tmp_path / "site" / "nightlies/nightly/20260101.html").read_text(encoding="utf-8")
+    assert "gfx9999-new" in page and "unknown family" in page
+
+
+_NAMES = st.sampled_from(["rocm", "pytorch", "jax", "native_packages", "triton", "<b>x</b>", "", "build", "test"])
+_STATUS = st.sampled_from(["success", "failure", "in_progress", "cancelled", "skipped", "weird", ""])
+_LEAF = st.fixed_dictionaries({"status": _STATUS}, optional={
+    "run_id": st.one_of(st.integers(-5, 2**40), st.text(max_size=5), st.none()),
+    "run_attempt": st.one_of(st.integers(0, 5), st.none()),
+    "variants": st.one_of(st.lists(st.one_of(st.fixed_dictionaries({"status": _STATUS, "py": st.text(max_size=4)}),
+                                             st.integers(), st.none()), max_size=3), st.text(max_size=3))})
+_JUNK = st.one_of(st.none(), st.integers(), st.text(max_size=4), st.lists(st.integers(), max_size=2))
+_FAMILIES = st.sampled_from(["gfx94X-dcgpu", "gfx1151", "gfx9999-new", "", "<script>", "gfx90a"])
+_NODE = st.one_of(_LEAF, _JUNK, st.dictionaries(st.sampled_from(["linux", "windows", "macos"]), st.one_of(
+    _LEAF, _JUNK, st.dictionaries(_FAMILIES, st.one_of(_LEAF, _JUNK), max_size=3)), max_size=3))
+_DOCS = st.fixed_dictionaries({
+    "build_date": st.just("20260101"),
+    "summary": st.one_of(_JUNK, st.fixed_dictionaries({
+        "overall_status": _STATUS,
+        "linux": st.one_of(_JUNK, st.fixed_dictionaries({"architectures": st.one_of(
+            st.lists(_FAMILIES, max_size=3), _JUNK)})),
+    })),
+    "pipelines": st.one_of(_JUNK, st.dictionaries(_NAMES, st.one_of(_JUNK, st.dictionaries(_NAMES, _NODE, max_size=3)),
+                                                  max_size=4)),
+    "status_json_last_updated": st.sampled_from(["2026-01-01T00:00:00Z", "not a time", ""]),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc=_DOCS)
+def test_any_document_gives_cells_and_drops_no_family_leaf(doc):
+    cells = nightly.nightly_cells(doc, now=NOW, run_timeout_s=SIX_HOURS)
+    by_key = {(c["platform"], c["family"], c["pipeline"], c["phase"]): c for c in cells}
+    for found in nightly.leaves(doc):
+        if found.family is None:
+            continue
+        cell = by_key[(found.platform, found.family, found.pipeline, found.phase)]  # kept, never dropped
+        assert cell["status"] in (found.leaf["status"], nightly.TIMED_OUT)
+    for cell in cells:
+        assert cell["status"] != "success" or cell["run_id"] is not None or cell["scope"] in ("family", "platform")
+        assert cell["status"] != nightly.NOT_TESTED or cell["run_id"] is None
+    nightly.history("nightly", [("20260101", cells)])  # and the history of it
