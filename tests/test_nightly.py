@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from quartz.rocm import nightly
 from quartz.site.render import render
 from quartz.store.db import Store
 from tests.helpers import rocmdata
-from tests.helpers.site import validate_json_files
+from tests.helpers.site import CHROMIUM, CHROMIUM_ARGS, serve, validate_json_files
 from tests.helpers.statusjson import Reporter, small_doc
 
 REPO = Path(__file__).resolve().parent.parent
@@ -282,3 +283,41 @@ def test_any_document_gives_cells_and_drops_no_family_leaf(doc):
         assert cell["status"] != "success" or cell["run_id"] is not None or cell["scope"] in ("family", "platform")
         assert cell["status"] != nightly.NOT_TESTED or cell["run_id"] is None
     nightly.history("nightly", [("20260101", cells)])  # and the history of it
+
+
+# ---------------------------------------------------------------- in Chromium
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium")
+def test_the_nightly_page_answers_is_pytorch_on_gfx1151_usable_and_not_tested_never_looks_green(site):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p, serve(site) as base:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(base + "index.html")
+        page.locator(".rocm-nightly a", has_text="2026-08-18").click()  # the health grid's block → the nightly
+        assert page.url.endswith("/nightlies/nightly/20260818.html")
+        cell = page.locator('table[data-platform="linux"] tr[data-family="gfx1151"] td[data-column="pytorch.test"]')
+        assert cell.locator(".st").inner_text().strip() == "✗ failed"
+        assert "17 failed, 3 passed" in cell.inner_text()
+        cell.locator("summary").click()  # drill-down without JavaScript: <details>
+        variants = cell.locator("table.variants")
+        assert variants.is_visible()
+        assert "py 3.11 · torch release/2.13" in variants.locator("tr", has_text="passed").first.inner_text()
+        assert "red since 2026-08-12 (7 nightlies)".replace("red", "failed") in cell.inner_text()
+        green = page.locator('td.nc[data-status="success"] .st').first.evaluate("e => getComputedStyle(e).color")
+        untested = page.locator('td.nc[data-status="not_tested"]')
+        assert untested.count() > 20
+        for i in range(untested.count()):
+            one = untested.nth(i)
+            assert one.locator(".st").inner_text().strip() == "◌ not tested"
+            assert one.locator(".st").evaluate("e => getComputedStyle(e).color") != green
+        page.locator('tr[data-family="gfx1151"] th a').first.click()  # the family page
+        row = page.locator('tr[data-platform="linux"][data-column="pytorch.test"]')
+        assert "red since 2026-08-12, 7 nightlies" in row.inner_text()
+        browser.close()
+    assert errors == []
