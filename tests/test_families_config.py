@@ -1,0 +1,79 @@
+"""The `families:` table and a project's `family_pattern`: validated at file:line, aliases resolved, family
+columns on a project page."""
+
+from __future__ import annotations
+
+import pytest
+
+from quartz.config import ConfigError, loads
+from quartz.config.families import job_family
+from quartz.site.familycols import family_grid
+
+BASE = """\
+projects:
+  rocm:
+    repo: ROCm/rockrel
+    category: core
+    workflows: [ci.yml]
+    family_pattern: '{pattern}'
+families:
+  gfx94X-dcgpu: {{aliases: [gfx942, MI300X, mi300_1], coverage: {{linux: tested}}}}
+  gfx1151: {{aliases: [Strix Halo], coverage: {cover}}}
+"""
+
+
+def fleet(pattern=r"test \((?P<family>[^)]+)\)", cover="tested", extra=""):
+    return loads(BASE.format(pattern=pattern, cover=cover) + extra)
+
+
+def test_aliases_resolve_in_any_case_and_coverage_reads_per_platform():
+    config = fleet(cover="{linux: tested, windows: no-runner}")
+    families = config.families
+    assert [families.resolve(x) for x in ("gfx942", "mi300x", "MI300_1", "strix halo", "gfx9999")] == [
+        "gfx94X-dcgpu", "gfx94X-dcgpu", "gfx94X-dcgpu", "gfx1151", None]
+    assert families.coverage("gfx1151", "windows") == "no-runner"
+    assert families.coverage("gfx1151", "linux") == "tested"
+    assert families.coverage("gfx94X-dcgpu", "windows") is None
+    assert config.projects["rocm"].family_pattern == r"test \((?P<family>[^)]+)\)"
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(cover="no-runer"), "yaml:9:46: families.gfx1151.coverage: coverage 'no-runer' is not one of: tested, "
+                             "build-only, no-runner"),
+    (dict(cover="{macos: tested}"), "families.gfx1151.coverage.macos: unknown platform 'macos'"),
+    (dict(pattern=r"test \((x"), "6:21: projects.rocm.family_pattern: family_pattern is not a valid regex"),
+    (dict(pattern=r"test (x)"), "family_pattern needs a named group (?P<family>...)"),
+    (dict(extra="  gfx90a: {aliases: [MI300X]}\n"),
+     "9:21: families.gfx90a.aliases.0: alias 'MI300X' already names family 'gfx94X-dcgpu'"),
+    (dict(extra="  gfx90a: {alias: [MI210]}\n"), "unknown key 'alias'; did you mean 'aliases'?"),
+])
+def test_a_bad_families_table_is_one_line_per_problem_at_its_place(change, message):
+    with pytest.raises(ConfigError) as caught:
+        fleet(**change)
+    assert message in str(caught.value)
+
+
+def test_job_names_carry_families_through_the_aliases_and_unknown_labels_are_kept():
+    families = fleet().families
+    pattern = r"test \((?P<family>[^)]+)\)"
+    assert job_family(pattern, "test (mi300_1)", families) == "gfx94X-dcgpu"
+    assert job_family(pattern, "test (gfx1151)", families) == "gfx1151"
+    assert job_family(pattern, "test (new-board)", families) == "new-board"
+    assert job_family(pattern, "lint", families) is None
+    assert job_family(None, "test (gfx942)", families) is None
+
+
+def test_a_project_page_gets_a_column_per_family():
+    config = fleet()
+    hud = {"columns": [{"workflow": None, "name": n} for n in
+                       ("build", "test (gfx942)", "test (mi300_1)", "test (gfx1151)", "test (new-board)")],
+           "commits": [{"sha": "a" * 40, "short": "aaaaaaa",
+                        "cells": [{"state": "success"}, {"state": "success"}, {"state": "failure"},
+                                  None, {"state": "success"}]}]}
+    grid = family_grid(hud, config.projects["rocm"], config.families)
+    assert grid["families"] == [{"family": "gfx94X-dcgpu", "known": True}, {"family": "gfx1151", "known": True},
+                                {"family": "new-board", "known": False}]
+    assert grid["commits"][0]["states"] == ["failure", None, "success"]  # worst of its jobs; no job: no state
+    assert family_grid(hud, loads(BASE.format(pattern="x(?P<family>y)", cover="tested")
+                                  .replace("    family_pattern: 'x(?P<family>y)'\n", "")).projects["rocm"],
+                       config.families) is None
