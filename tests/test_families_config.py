@@ -44,7 +44,7 @@ def test_aliases_resolve_in_any_case_and_coverage_reads_per_platform():
     (dict(pattern=r"test \((x"), "6:21: projects.rocm.family_pattern: family_pattern is not a valid regex"),
     (dict(pattern=r"test (x)"), "family_pattern needs a named group (?P<family>...)"),
     (dict(extra="  gfx90a: {aliases: [MI300X]}\n"),
-     "9:21: families.gfx90a.aliases.0: alias 'MI300X' already names family 'gfx94X-dcgpu'"),
+     "yaml:10:22: families.gfx90a.aliases.0: alias 'MI300X' already names family 'gfx94X-dcgpu'"),
     (dict(extra="  gfx90a: {alias: [MI210]}\n"), "unknown key 'alias'; did you mean 'aliases'?"),
 ])
 def test_a_bad_families_table_is_one_line_per_problem_at_its_place(change, message):
