@@ -127,3 +127,11 @@ def test_bad_sizes_are_refused(capsys):
 def test_json_into_a_missing_directory_is_refused_before_any_work(tmp_path, capsys):
     assert cli.main(["bench", "--quick", "--json", str(tmp_path / "nowhere" / "bench.json")]) == 2
     assert "its directory does not exist" in capsys.readouterr().err
+
+
+def test_the_rocm_nightly_pages_are_measured(figures):
+    nightly = figures["nightlies"]
+    assert (nightly["nightlies"], nightly["family_rows"]) == (30, 29)
+    assert nightly["cells_per_nightly"] == 16 * 8 + 13 * 4
+    # 30 nightly pages, 16 family pages and the list; nothing changed: no file written again.
+    assert nightly["first"]["pages"] == 47 and nightly["unchanged"]["written"] == 0
