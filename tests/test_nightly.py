@@ -236,6 +236,11 @@ def test_a_report_naming_an_unknown_family_goes_through_ingest_and_is_shown(cfg,
     with Store.open(tmp_path / "quartz.duckdb") as store:
         Reporter(doc, cfg, store).send_all()
         render(cfg, store, tmp_path / "site", dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+        block = _block_html(tmp_path / "site")
+        quiet = render(cfg, store, tmp_path / "site", dt.datetime(2026, 1, 2, 0, 30, tzinfo=dt.UTC))
+    assert quiet.carried > 0  # a light render: the grid's block read back, not rebuilt
+    assert _block_html(tmp_path / "site") == block
+    assert "ROCm nightly" in block and "families/gfx9999-new.html" in block
     ndoc = read(tmp_path / "site", "api/v1/nightlies/nightly/20260101.json")
     odd = [c for c in ndoc["cells"] if c["family"] == "gfx9999-new"]
     assert [(c["status"], c["known"], c["run_id"]) for c in odd if c["column"] == "rocm.test"] == [
@@ -243,6 +248,11 @@ def test_a_report_naming_an_unknown_family_goes_through_ingest_and_is_shown(cfg,
     assert {c["column"] for c in odd} >= {"rocm.build", "rocm.test", "pytorch.test"}  # a full row, marked unknown
     page = (tmp_path / "site" / "nightlies/nightly/20260101.html").read_text(encoding="utf-8")
     assert "gfx9999-new" in page and "unknown family" in page
+
+
+def _block_html(site: Path) -> str:
+    page = (site / "index.html").read_text(encoding="utf-8")
+    return page[page.index('<section aria-labelledby="rocm-nightly-h"'):page.index('<section aria-labelledby="grid-h"')]
 
 
 _NAMES = st.sampled_from(["rocm", "pytorch", "jax", "native_packages", "triton", "<b>x</b>", "", "build", "test"])

@@ -7,7 +7,10 @@ quartz.rocm.nightly; the streaks of a nightly's cells count back over the 30 nig
     publish(site, state)                               # a full render: the pages and their JSON
 
 A light render (nothing changed since the last one) needs only the block; it reads it back from the list file
-the last render wrote (same inputs, same bytes) and builds the documents only when that file is not on disk.
+the last render wrote (same inputs, same bytes), or, when that file is not on disk (a cycle's site holds only
+the manifest), builds the documents of the last BLOCK_DAYS days only. The block shows the newest nightly of
+those days in every render, so both ways give it the same. A full render builds every document once: the
+status.json files are written from the same ones (statusjson.write_all's `documents`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ WINDOW = 30  # nightlies of history behind every streak
 API_LIST = f"{paths.API}/nightlies.json"
 LIST_PAGE = "nightlies.html"
 BLOCK_PIPELINES = ("rocm", "pytorch", "jax")
+BLOCK_DAYS = 8  # the health grid's block shows the newest nightly reported in these days
 
 
 def page(release_type: str, key: str) -> str:
@@ -58,17 +62,12 @@ class State:
     block: dict  # the health grid's "ROCm nightly" block
     known_good: list[dict]
     now: dt.datetime
+    documents: list | None = None  # statusjson.all_documents' answer, when this render built it
 
 
 def load_documents(store, config) -> list[tuple[str, str, dict]]:
     """Every release document the store makes, as (release type, key, doc)."""
-    grouped = statusjson.load_reports(store, config, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-    out = []
-    for (kind, key), reports in grouped.items():
-        built = statusjson.document(kind, key, reports, statusjson.load_jobs(store, reports))
-        if built is not None:
-            out.append((kind, key, built))
-    return out
+    return statusjson.all_documents(store, config)
 
 
 def _order(item) -> tuple:
@@ -91,7 +90,7 @@ def build_state(documents, config, now: dt.datetime) -> State:
             night.history = nightly.history(kind, [(n.key, n.cells) for n in window])
     newest = [n for n in nights if n.release_type == "nightly"][-WINDOW:]
     good = nightly.known_good("nightly", [(n.key, n.doc, n.cells) for n in newest])
-    return State(nights, _block(nights), _known_good_rows(good), now)
+    return State(nights, _block(nights, now), _known_good_rows(good), now, list(documents))
 
 
 def _display_repo(config, repo: str) -> str:
@@ -99,12 +98,14 @@ def _display_repo(config, repo: str) -> str:
     return project.repo if project is not None else repo
 
 
-def prepare(site, config, store, now: dt.datetime, light: bool) -> State | None:
-    if light:
-        block = _previous_block(site)
-        if block is not None:
-            return State([], block, [], now)
-    return build_state(load_documents(store, config), config, now)
+def prepare(site, config, store, now: dt.datetime, light: bool) -> State:
+    if not light:
+        return build_state(load_documents(store, config), config, now)
+    block = _previous_block(site)
+    if block is None:
+        recent = statusjson.all_documents(store, config, since=now - dt.timedelta(days=BLOCK_DAYS + 1))
+        block = build_state(recent, config, now).block
+    return State([], block, [], now)
 
 
 def _previous_block(site) -> dict | None:
@@ -219,11 +220,12 @@ def family_doc(family: str, state: State, now: dt.datetime) -> dict:
     return doc("family", stamp, now, family=family, nightlies=len(series), rows=list(rows.values()))
 
 
-def _block(nights: list[Night]) -> dict:
+def _block(nights: list[Night], now: dt.datetime) -> dict:
     """Per family in the newest nightly: rocm / pytorch / jax each as what a user of that family gets -- its own
     test results (over its platforms) -- not a worst-of with the platform-wide builds, which is always red."""
+    oldest = (now - dt.timedelta(days=BLOCK_DAYS)).strftime("%Y%m%d")
     newest = next((n for n in reversed(nights) if n.release_type == "nightly"), None)
-    if newest is None:
+    if newest is None or newest.key < oldest:
         return {"nightly": None, "families": []}
     families: dict[str, dict[str, list[str]]] = {}
     for cell in newest.cells:

@@ -190,7 +190,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
         _notifications_page(site, config, store, now)
         schemas.publish(site.writer)
         # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
-        status_documents = statusjson.write_all(store, config, site.writer, now).documents
+        status_documents = statusjson.write_all(store, config, site.writer, now, rocm.documents).documents
     counts = site.writer.finish()
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
                         unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
