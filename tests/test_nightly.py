@@ -331,3 +331,12 @@ def test_the_nightly_page_answers_is_pytorch_on_gfx1151_usable_and_not_tested_ne
         assert "red since 2026-08-12, 7 nightlies" in row.inner_text()
         browser.close()
     assert errors == []
+
+
+def test_artifact_urls_from_reports_are_linked_only_when_http():
+    doc = json.loads(json.dumps(real("20260818")))
+    doc["summary"]["linux"]["urls"].update(wheels="javascript:alert(1)", tarballs="https://x.example/t/")
+    assert nightly.urls_of(doc, "linux")["tarballs"] == "https://x.example/t/"
+    assert "wheels" not in nightly.urls_of(doc, "linux")
+    good = nightly.known_good("nightly", [("20260818", doc, cells_of(doc))])
+    assert "wheels" not in good[("linux", "gfx90a", "rocm", "build")]["urls"]

@@ -60,6 +60,14 @@ def stalled(doc: Mapping, now: dt.datetime, run_timeout_s: int) -> bool:
     return last is not None and (now - last).total_seconds() > run_timeout_s
 
 
+def urls_of(doc: Mapping, platform: str) -> dict[str, str]:
+    """A platform's artifact URLs from the summary; only http(s) ones (they come from reports: untrusted)."""
+    block = _summary(doc).get(platform)
+    urls = block.get("urls") if isinstance(block, dict) else None
+    return {str(k)[:40]: v[:500] for k, v in (urls.items() if isinstance(urls, dict) else ())
+            if isinstance(v, str) and v.startswith(("https://", "http://"))}
+
+
 def run_url(repo: str, run_id, attempt) -> str | None:
     if not isinstance(run_id, int) or not repo:
         return None
@@ -297,9 +305,7 @@ def known_good(release_type: str, series: list[tuple[str, Mapping, list[dict]]])
         for cell in cells:
             if cell["status"] != GREEN:
                 continue
-            block = _summary(doc).get(cell["platform"])
-            urls = block.get("urls") if isinstance(block, dict) and isinstance(block.get("urls"), dict) else {}
             out[cell_key(cell)] = {"key": key, "date": label_of(release_type, key),
                                    "rocm_version": doc.get("rocm_version"), "run_id": cell["run_id"],
-                                   "urls": {k: str(v) for k, v in urls.items()}}
+                                   "urls": urls_of(doc, cell["platform"])}
     return out

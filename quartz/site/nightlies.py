@@ -166,7 +166,7 @@ def nightly_doc(night: Night, now: dt.datetime) -> dict:
         columns = list(dict.fromkeys((c["pipeline"], c["phase"], c["column"]) for c in own))
         families = list(dict.fromkeys((c["family"], c["known"] or c["pipeline"] not in nightly.KNOWN_PIPELINES)
                                       for c in own))
-        platforms.append({"platform": platform, "urls": _urls(night.doc, platform),
+        platforms.append({"platform": platform, "urls": nightly.urls_of(night.doc, platform),
                           "platform_variants": [{"column": k, "variants": v} for k, v in shared.items()],
                           "columns": [{"pipeline": p, "phase": ph, "label": label} for p, ph, label in columns],
                           "families": [{"family": f, "known": k, "html": family_page(f)} for f, k in families]})
@@ -180,12 +180,6 @@ def _repo_of(cells: list[dict]) -> str:
     url = next((c["run_url"] for c in cells if c["run_url"]), "")
     parts = url.split("/")
     return "/".join(parts[3:5]) if len(parts) > 5 else "ROCm/rockrel"
-
-
-def _urls(doc_: dict, platform: str) -> dict:
-    block = (doc_.get("summary") or {}).get(platform)
-    urls = block.get("urls") if isinstance(block, dict) else None
-    return {str(k): str(v) for k, v in urls.items()} if isinstance(urls, dict) else {}
 
 
 def list_doc(state: State, now: dt.datetime) -> dict:
