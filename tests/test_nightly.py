@@ -203,6 +203,10 @@ def test_the_rendered_nightly_json_holds_cells_with_streaks(site):
     assert sum(1 for c in ndoc["cells"] if (c["pipeline"], c["phase"], c["status"]) == ("pytorch", "test", "failure")
                and c["platform"] == "windows") == 4
     assert cells[("linux", "gfx90a", "rocm", "test")]["status"] == "not_tested"
+    tally = {(p["platform"], c["label"]): c["families"] for p in ndoc["platforms"] for c in p["columns"]}
+    assert tally[("linux", "pytorch.test")] == {"failure": 9, "success": 7}
+    assert tally[("windows", "pytorch.test")] == {"failure": 4, "success": 9}
+    assert tally[("linux", "rocm.test")] == {"failure": 7, "not_tested": 9}
     family = read(site, "api/v1/families/gfx900.json")
     row = next(r for r in family["rows"] if (r["platform"], r["column"]) == ("linux", "pytorch.test"))
     assert [n["status"] for n in row["nights"]] == ["failure", "failure", "success", "success", "failure",

@@ -238,7 +238,8 @@ def nightly_cells(doc: Mapping, *, now: dt.datetime, run_timeout_s: int, repo: s
     cells = []
     for platform in platforms_of(doc, found):
         named = architectures(doc, platform)
-        extra = sorted({f.family for f in found if f.platform == platform and f.family is not None and f.family not in named})
+        extra = sorted({f.family for f in found
+                        if f.platform == platform and f.family is not None and f.family not in named})
         cols = columns_for(platform, found)
         for family in named + extra:
             for pipeline, phase in cols:

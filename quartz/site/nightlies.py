@@ -168,12 +168,22 @@ def nightly_doc(night: Night, now: dt.datetime) -> dict:
                                       for c in own))
         platforms.append({"platform": platform, "urls": nightly.urls_of(night.doc, platform),
                           "platform_variants": [{"column": k, "variants": v} for k, v in shared.items()],
-                          "columns": [{"pipeline": p, "phase": ph, "label": label} for p, ph, label in columns],
+                          "columns": [{"pipeline": p, "phase": ph, "label": label,
+                                       "families": _tally(c["status"] for c in own if c["column"] == label)}
+                                      for p, ph, label in columns],
                           "families": [{"family": f, "known": k, "html": family_page(f)} for f, k in families]})
     return doc("nightly", _stamp(night), now, **_summary_line(night), build_date=night.doc.get("build_date"),
                run_url=nightly.run_url(_repo_of(cells), night.doc.get("trigger_workflow_run_id"),
                                        night.doc.get("trigger_run_attempt")),
                last_report_at=night.doc.get("status_json_last_updated"), platforms=platforms, cells=cells)
+
+
+def _tally(statuses) -> dict[str, int]:
+    """How many families a column has in each status: the one-glance line under a platform's grid."""
+    out: dict[str, int] = {}
+    for status in statuses:
+        out[status] = out.get(status, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _repo_of(cells: list[dict]) -> str:
