@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quartz import config
-from quartz.rocm import nightly
+from quartz.rocm import nightly, statusjson
 from quartz.site.render import render
 from quartz.store.db import Store
 from tests.helpers import rocmdata
@@ -344,3 +344,27 @@ def test_artifact_urls_from_reports_are_linked_only_when_http():
     assert "wheels" not in nightly.urls_of(doc, "linux")
     good = nightly.known_good("nightly", [("20260818", doc, cells_of(doc))])
     assert "wheels" not in good[("linux", "gfx90a", "rocm", "build")]["urls"]
+
+
+_ODD_FAMILY = st.from_regex(r"gfx[0-9A-Za-z]{1,6}(-[0-9A-Za-z]{1,8})?", fullmatch=True)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None)
+@given(families=st.lists(_ODD_FAMILY, min_size=1, max_size=3, unique=True),
+       status=st.sampled_from(["success", "failure", "in_progress", "cancelled"]))
+def test_reports_naming_any_family_go_through_ingest_and_every_family_keeps_its_cell(cfg, families, status):
+    doc = small_doc("20260101", 1000)
+    for n, family in enumerate(families):
+        leaf = {"status": status, "run_id": 1100 + n, "run_attempt": 1, "started_at": "2026-01-01T01:00:00Z"}
+        if status != "in_progress":
+            leaf["completed_at"] = "2026-01-01T02:00:00Z"
+        doc["pipelines"]["rocm"]["test"]["linux"][family] = leaf
+    with Store.open(":memory:") as store:
+        Reporter(doc, cfg, store).send_all()
+        built = statusjson.build(store, cfg, "20260101")
+    cells = cells_of(built, cfg, now=dt.datetime(2026, 1, 1, 3, tzinfo=dt.UTC))
+    for family in families:
+        cell = pick(cells, "linux", family, "rocm.test")
+        assert cell["status"] == status and cell["run_id"] == 1100 + families.index(family)
+        assert cell["known"] == (family == "gfx94X-dcgpu")
