@@ -368,3 +368,20 @@ def test_reports_naming_any_family_go_through_ingest_and_every_family_keeps_its_
         cell = pick(cells, "linux", family, "rocm.test")
         assert cell["status"] == status and cell["run_id"] == 1100 + families.index(family)
         assert cell["known"] == (family == "gfx94X-dcgpu")
+
+
+def test_prereleases_get_pages_keyed_by_version_with_streaks_of_their_own(cfg, tmp_path):
+    with Store.open(tmp_path / "quartz.duckdb") as store:
+        Reporter(small_doc("20260201", 1000, version="7.14.0rc2", leaf="failure"), cfg, store).send_all()
+        Reporter(small_doc("20260205", 2000, version="7.14.0rc10", leaf="failure"), cfg, store).send_all()
+        Reporter(small_doc("20260203", 3000), cfg, store).send_all()  # a nightly between them
+        render(cfg, store, tmp_path / "site", dt.datetime(2026, 2, 6, tzinfo=dt.UTC))
+    listing = read(tmp_path / "site", "api/v1/nightlies.json")
+    assert [(n["release_type"], n["key"]) for n in listing["nightlies"]] == [
+        ("prerelease", "7.14.0rc10"), ("prerelease", "7.14.0rc2"), ("nightly", "20260203")]
+    rc10 = read(tmp_path / "site", "api/v1/nightlies/prerelease/7.14.0rc10.json")
+    cell = next(c for c in rc10["cells"] if (c["platform"], c["family"], c["column"]) ==
+                ("linux", "gfx94X-dcgpu", "rocm.test"))
+    assert cell["status"] == "failure"
+    assert cell["streak"] == {"status": "failure", "since": "7.14.0rc2", "nightlies": 2}  # rc2 → rc10, not the nightly
+    assert (tmp_path / "site" / "nightlies" / "prerelease" / "7.14.0rc10.html").is_file()
