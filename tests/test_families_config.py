@@ -3,6 +3,8 @@ columns on a project page."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from quartz.config import ConfigError, loads
@@ -77,3 +79,47 @@ def test_a_project_page_gets_a_column_per_family():
     assert family_grid(hud, loads(BASE.format(pattern="x(?P<family>y)", cover="tested")
                                   .replace("    family_pattern: 'x(?P<family>y)'\n", "")).projects["rocm"],
                        config.families) is None
+
+
+FLEET = """
+projects:
+  rocm:
+    repo: ROCm/rockrel
+    category: core
+    workflows: [ci.yml]
+    test_reports: []
+    family_pattern: '^test \\((?P<family>[^)]+)\\)'
+families:
+  gfx94X-dcgpu: {aliases: [gfx942, mi300_1]}
+  gfx1151: {aliases: [Strix Halo]}
+"""
+
+
+def test_family_columns_through_sync_and_render(tmp_path):
+    """Jobs synced from the simulator over HTTP; the project page and its JSON get a column per family."""
+    from datetime import timedelta
+
+    from quartz.devtools.simulator import JobSpec, SimulatorServer, World
+    from quartz.site.render import render
+    from quartz.store.db import Store
+    from quartz.sync.runs import sync
+    from tests.helpers.sync import START, TOKEN, make_client
+
+    world = World(START, seed=4)
+    world.add_repo("ROCm/rockrel")
+    world.add_workflow("ROCm/rockrel", "ci.yml", jobs=[
+        JobSpec("build", 600), JobSpec("test (gfx942)", 600), JobSpec("test (mi300_1)", 600, failure_rate=1.0),
+        JobSpec("test (gfx1151)", 600), JobSpec("test (<b>board</b>)", 600)])
+    config = loads(FLEET, "cascades.yaml")
+    with SimulatorServer(world, token=TOKEN) as server, Store.open(tmp_path / "quartz.duckdb") as store:
+        world.create_run("ROCm/rockrel", "ci.yml", "main", head_sha="a" * 40)
+        world.advance(timedelta(hours=2))
+        assert sync(config, store, make_client(server, store), world.now).ok
+        render(config, store, tmp_path / "site", world.now)
+    pdoc = json.loads((tmp_path / "site/api/v1/projects/rocm.json").read_text(encoding="utf-8"))
+    grid = pdoc["branches"][0]["families"]
+    assert grid["families"] == [{"family": "<b>board</b>", "known": False}, {"family": "gfx1151", "known": True},
+                                {"family": "gfx94X-dcgpu", "known": True}]
+    assert grid["commits"][0]["states"] == ["success", "success", "failure"]  # mi300_1 failed: gfx94X-dcgpu red
+    page = (tmp_path / "site/projects/rocm.html").read_text(encoding="utf-8")
+    assert "Commits × GPU families" in page and "&lt;b&gt;board&lt;/b&gt;" in page and "<b>board</b>" not in page
