@@ -385,3 +385,13 @@ def test_prereleases_get_pages_keyed_by_version_with_streaks_of_their_own(cfg, t
     assert cell["status"] == "failure"
     assert cell["streak"] == {"status": "failure", "since": "7.14.0rc2", "nightlies": 2}  # rc2 → rc10, not the nightly
     assert (tmp_path / "site" / "nightlies" / "prerelease" / "7.14.0rc10.html").is_file()
+
+
+def test_a_finished_nightly_never_leaves_a_missing_test_in_progress():
+    doc = json.loads(json.dumps(real("20260818")))
+    doc["pipelines"]["triton"] = {"test": {"linux": {"gfx1151": {"status": "success", "run_id": 9}}}}
+    del doc["pipelines"]["jax"]["build"]  # a test with no build leaf (the summary still has its status)
+    cells = cells_of(doc, now=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+    assert pick(cells, "linux", "gfx90a", "triton.test")["status"] == "not_tested"  # unknown pipeline, no build
+    assert pick(cells, "linux", "gfx90a", "jax.test")["status"] == "not_tested"
+    assert not any(c["status"] in ("in_progress", "timed_out") for c in cells)
