@@ -158,7 +158,7 @@ def test_streaks_last_green_and_flips_across_the_seven_nightlies():
 
 
 def test_known_good_per_family_is_the_newest_nightly_that_passed_with_what_to_pin():
-    docs = [(p.stem, real(p.stem)) for p in rocmdata.status_files()]
+    docs = [(day, real(day)) for day, _ in series()]  # skips, saying why, without the real documents
     good = nightly.known_good("nightly", [(day, d, cells_of(d)) for day, d in docs])
     win = good[("windows", "gfx110X-all", "rocm", "test")]
     assert (win["date"], win["rocm_version"]) == ("2026-08-18", "10.1.0a20260818")
