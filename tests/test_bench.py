@@ -137,3 +137,11 @@ def test_culprit_probes_reach_the_planted_verdict_and_count_their_cost(figures):
     assert [found[s]["probe_dispatches"] for s in ("flaky", "broken_by", "needs_both")] == [1, 2, 4]
     assert all(f["dispatch_posts"] == f["probe_dispatches"] and f["cycles_to_verdict"] >= f["probe_dispatches"]
                for f in found.values())
+
+
+def test_the_rocm_nightly_pages_are_measured(figures):
+    nightly = figures["nightlies"]
+    assert (nightly["nightlies"], nightly["family_rows"]) == (30, 29)
+    assert nightly["cells_per_nightly"] == 16 * 8 + 13 * 4
+    # 30 nightly pages, 16 family pages and the list; nothing changed: no file written again.
+    assert nightly["first"]["pages"] == 47 and nightly["unchanged"]["written"] == 0

@@ -13,8 +13,10 @@ from quartz import cli, config
 from quartz.errors import BadInput
 from quartz.rocm import ingest
 from quartz.store.db import Store
+from tests.helpers import rocmdata
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
+FIXTURES = rocmdata.PAYLOADS
+pytestmark = rocmdata.needs_rocm  # every test here feeds a real report
 REPO = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2026, 6, 20, tzinfo=dt.UTC)
 PAYLOADS = sorted(FIXTURES.glob("*.json"))

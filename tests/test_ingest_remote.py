@@ -16,8 +16,10 @@ from quartz.github.client import GitHubClient
 from quartz.rocm import ingest
 from quartz.store import remote as storage
 from quartz.store.db import Store
+from tests.helpers import rocmdata
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rocm-quartz" / "payloads"
+FIXTURES = rocmdata.PAYLOADS
+pytestmark = rocmdata.needs_rocm  # every test here feeds a real report
 REPO = Path(__file__).resolve().parent.parent
 START = dt.datetime(2026, 6, 19, 15, tzinfo=dt.UTC)
 

@@ -14,6 +14,7 @@ from types import MappingProxyType
 import jsonschema
 
 from quartz.config import culprit as culprit_config
+from quartz.config import families as families_config
 from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
@@ -146,6 +147,7 @@ class _Validator:
                 # A section of the wrong shape: the schema pass has already said so.
                 continue
         notify_config.check(self, data.get("notify"), projects, _mapping(data.get("cascades")))
+        families_config.check(self, data.get("families"), projects)
 
     def check_failure_rules(self, rules) -> None:
         """Compile the fleet's failure rules as sync will; each bad rule is one problem at its line."""
@@ -312,6 +314,7 @@ class _Validator:
                 workflows_at=tuple(self.at(("projects", name, "workflows", i))
                                    for i in range(len(p.get("workflows", ())))),
                 test_reports=tuple(p.get("test_reports", DEFAULT_TEST_REPORTS)),
+                family_pattern=p.get("family_pattern"),
             )
         releases = {
             name: MappingProxyType(dict(branches)) for name, branches in (data.get("releases") or {}).items()
@@ -329,6 +332,7 @@ class _Validator:
             source=self.text,
             failure_rules=tuple(MappingProxyType(dict(r)) for r in data.get("failure_rules") or ()),
             notify=notify_config.build(data.get("notify")),
+            families=families_config.build(data.get("families")),
         )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from quartz.config.families import Families
 from quartz.errors import BadInput
 
 MAX_WORKFLOW_INPUTS = 25  # GitHub's limit for workflow_dispatch
@@ -38,6 +39,7 @@ class Project:
         return where or self.repo_at
     # Glob patterns on artifact names: the artifacts whose JUnit reports sync reads.
     test_reports: tuple[str, ...] = DEFAULT_TEST_REPORTS
+    family_pattern: str | None = None  # a regex with a `family` group on job names (quartz.config.families)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class Config:
         from quartz.failures import load_rules
         return load_rules(self.failure_rules, origin=self.path)
     notify: Notify = field(default_factory=Notify)
+    families: Families = field(default_factory=Families)  # the `families:` table (quartz.config.families)
 
     def project_for_repo(self, repo: str) -> Project | None:
         for project in self.projects.values():

@@ -6,6 +6,7 @@ misspelt one); `quartz schema` writes it out so editors can complete the file.
 
 from __future__ import annotations
 
+from quartz.config import families as families_config
 from quartz.config.model import NOTIFY_EVENTS
 from quartz.github import rows
 
@@ -35,6 +36,7 @@ PROJECT = {
                          "uniqueItems": True,
                          "description": "glob patterns on artifact names whose JUnit reports are read; "
                                         "[] reads none (default: test-reports*, *junit*)"},
+        "family_pattern": families_config.PATTERN_SCHEMA,
     },
 }
 
@@ -199,5 +201,6 @@ SCHEMA = {
         "cascades": {"type": "object", "additionalProperties": CASCADE},
         "failure_rules": {"type": "array", "items": FAILURE_RULE},
         "notify": NOTIFY,
+        "families": families_config.SCHEMA,
     },
 }

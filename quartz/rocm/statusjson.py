@@ -725,22 +725,30 @@ def _write(writer, relative: str, doc: dict, report: StatusJsonReport) -> None:
     report.files.append(relative)
 
 
-def write_all(store, config: Config, writer, now: dt.datetime) -> StatusJsonReport:
+def all_documents(store, config: Config, since: dt.datetime | None = None) -> list[tuple[str, str, dict]]:
+    """Every release document the stored reports make (those reported since `since`), as (kind, key, doc)."""
+    grouped = load_reports(store, config, since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    found = []
+    for (kind, key), reports in sorted(grouped.items()):
+        doc = document(kind, key, reports, load_jobs(store, reports))
+        if doc is not None:
+            found.append((kind, key, doc))
+    return found
+
+
+def write_all(store, config: Config, writer, now: dt.datetime, documents=None) -> StatusJsonReport:
     """Write every release document, plus `latest.json` and `latest_good.json` as plain copies.
 
     latest.json is the newest day (or newest release candidate), never an older
     one; latest_good.json is the newest day whose overall_status is success.
     `now` bounds nothing today; it is taken so `quartz render` passes one clock.
+    `documents` (all_documents' answer) saves building them again when the caller has them.
     """
     del now
     report = StatusJsonReport()
-    grouped = load_reports(store, config, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     nightlies: dict[str, dict] = {}
     prereleases: dict[str, dict] = {}
-    for (kind, key), reports in sorted(grouped.items()):
-        doc = document(kind, key, reports, load_jobs(store, reports))
-        if doc is None:
-            continue
+    for kind, key, doc in (all_documents(store, config) if documents is None else documents):
         report.documents += 1
         if kind == "nightly":
             nightlies[key] = doc

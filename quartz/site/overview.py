@@ -39,8 +39,9 @@ def release_doc(config, release: str, grid_categories: list[dict], cascade_rows:
     )
 
 
-def known_good_doc(config, cascade_rows: list[dict], details: dict, now: dt.datetime) -> dict:
-    """Per cascade, the newest run (of those with a page) in which every required stage passed."""
+def known_good_doc(config, cascade_rows: list[dict], details: dict, now: dt.datetime, families=()) -> dict:
+    """Per cascade, the newest run (of those with a page) in which every required stage passed; and per ROCm
+    nightly (platform, GPU family, pipeline.phase) the newest nightly it passed in (quartz.site.nightlies)."""
     out = []
     for cascade in config.cascades.values():
         required = [s.name for s in cascade.stages.values() if not s.optional]
@@ -65,7 +66,7 @@ def known_good_doc(config, cascade_rows: list[dict], details: dict, now: dt.date
             "_stamp": dt.datetime.fromisoformat(found["generated_at"]) if found else None,
         })
     stamp = newest(*(c.pop("_stamp") for c in out))
-    return doc("known_good", stamp, now, cascades=out)
+    return doc("known_good", stamp, now, cascades=out, families=list(families))
 
 
 def trends_doc(config, store, trend_rows: dict, details: dict, now: dt.datetime) -> dict:

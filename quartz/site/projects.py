@@ -6,7 +6,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 
-from quartz.site import paths, status
+from quartz.site import familycols, paths, status
 from quartz.site.builds import run_summary
 from quartz.site.common import SCHEMA_VERSION, SiteMap, api_rel, cap, doc, first_line, iso, newest, short_sha
 from quartz.site.writer import fingerprint
@@ -119,7 +119,8 @@ def project_doc(config, project, cells_by_branch: dict, hud_rows: dict, trend_ro
             "running": c["running"],
             "badge_svg": paths.badge_base(project.name, branch) + ".svg",
             "badge_json": paths.badge_base(project.name, branch) + ".json",
-            "hud": hud(hud_rows.get((project.name, branch), []), project, sitemap),
+            "hud": (grid := hud(hud_rows.get((project.name, branch), []), project, sitemap)),
+            "families": familycols.family_grid(grid, project, config.families),
             "trend": trend(trend_rows.get((project.name, branch), []), now),
             "recent_builds": recent,
         })

@@ -25,6 +25,7 @@ from quartz.site import (
     culprit,
     failures,
     health,
+    nightlies,
     notifications,
     overview,
     paths,
@@ -129,6 +130,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     site = _Site(config, out_dir, now)
     site.writer.stamp = inputs_stamp(store, site.env_print, now)
     light = site.writer.can_carry_over(site.writer.stamp)  # nothing changed: build only what shows the clock
+    rocm = nightlies.prepare(site, config, store, now, light)  # ROCm nightlies per GPU family (a block on the grid)
     if not light:
         materialize_history(store)  # a full render reads the runs per project and page: copy them once
 
@@ -172,7 +174,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
                                    renders=store.query("site/cycle_renders"))
 
     # Pages that show the clock (the freshness line, ages) are built by every render.
-    _health_pages(site, health_doc, categories)
+    _health_pages(site, health_doc, categories, rocm.block)
     _release_pages(site, config, categories, cascade_rows, items, now)
     _api_index(site, config, health_doc)
     if light:
@@ -184,12 +186,13 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
         _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
                      now, lines, test_data)
         _cascade_pages(site, config, item_list, cascade_rows, details, now)
-        _overview_pages(site, config, store, cascade_rows, details, now)
+        _overview_pages(site, config, store, cascade_rows, details, now, rocm.known_good)
+        nightlies.publish(site, rocm)
         _failures_page(site, failures_doc)
         _notifications_page(site, config, store, now)
         schemas.publish(site.writer)
         # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
-        status_documents = statusjson.write_all(store, config, site.writer, now).documents
+        status_documents = statusjson.write_all(store, config, site.writer, now, rocm.documents).documents
     counts = site.writer.finish()
     return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
                         unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
@@ -205,10 +208,10 @@ def _paged_builds(site: _Site, store, light: bool, extra_ids: set[int]):
     return build_runs, jobs, run_attempts, artifacts, {r["run_id"] for r in build_runs}
 
 
-def _health_pages(site: _Site, health_doc: dict, categories: list[dict]) -> None:
+def _health_pages(site: _Site, health_doc: dict, categories: list[dict], rocm_nightly: dict | None = None) -> None:
     twin = site.json(f"{paths.API}/health.json", health_doc)
     site.html("index.html", "index.html", health_doc, section="health", crumbs=[], title="Health",
-              api=f"{paths.API}/health.json", twin=twin)
+              api=f"{paths.API}/health.json", twin=twin, rocm_nightly=rocm_nightly)
     for project, c in health.all_cells(categories):
         base = paths.badge_base(project["name"], c["branch"])
         if site.writer.has(base + ".json"):
@@ -312,8 +315,8 @@ def _release_pages(site, config, categories, cascade_rows, items, now) -> None:
                   title=f"Release {release}", api=paths.api_release(release))
 
 
-def _overview_pages(site, config, store, cascade_rows, details, now) -> None:
-    kdoc = overview.known_good_doc(config, [r for r in cascade_rows], details, now)
+def _overview_pages(site, config, store, cascade_rows, details, now, families=()) -> None:
+    kdoc = overview.known_good_doc(config, [r for r in cascade_rows], details, now, families)
     site.json(f"{paths.API}/known-good.json", kdoc)
     site.html("known_good.html", "known-good.html", kdoc, section="known-good", crumbs=[("Health", "index.html")],
               title="Known good", api=f"{paths.API}/known-good.json")
@@ -350,6 +353,10 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
         ("failures", "failures.json", "today's failure lines grouped by key across the fleet, newest first"),
         ("notifications", "notifications.json", "messages sent to Slack and GitHub issues: sent, unknown or failed"),
+        ("nightlies", "nightlies.json", "ROCm nightlies and prereleases, newest first, and the health grid's block"),
+        ("nightly", "nightlies/{release_type}/{key}.json",
+         "one nightly (key: build date) or prerelease (key: version): a cell per platform, family, pipeline, phase"),
+        ("family", "families/{family}.json", "one GPU family over the last 30 nightlies: streaks, known good"),
         ("tests", "tests/flaky.json", "flaky tests across the fleet (score, evidence, runs) and the newest failures"),
         ("project_tests", "projects/{project}/tests.json", "a project's most-failing tests in the last 30 days"),
     ]

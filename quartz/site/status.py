@@ -22,10 +22,12 @@ STATES = {s.key: s for s in (
     State("neutral", "neutral", "○", 1),
     State("skipped", "skipped", "⤼", 1),
     State("none", "no data", "–", 2),
+    State("not_tested", "not tested", "◌", 2),  # a ROCm nightly cell built but never tested: never a pass
     State("pending", "pending", "…", 3),
     State("dispatched", "dispatched", "➚", 3),
     State("queued", "queued", "◷", 3),
     State("running", "running", "●", 4),
+    State("in_progress", "in progress", "●", 4),  # status.json's word for running
     State("cancelled", "cancelled", "⊘", 5),
     State("partial_failure", "partial", "◐", 6),
     State("timed_out", "timed out", "⏱", 7),

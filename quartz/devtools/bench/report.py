@@ -79,6 +79,9 @@ def table(figures: dict) -> str:
     lines += _requests(figures) + _phases(figures["cycles"]) + _sizes(figures)
     if "test_reports" in figures:
         lines += test_report_lines(figures["test_reports"])
+    if "nightlies" in figures:
+        from quartz.devtools.bench.nightlies import lines as nightly_lines
+        lines += nightly_lines(figures["nightlies"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     if "culprit" in figures:
