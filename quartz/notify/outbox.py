@@ -10,8 +10,9 @@
 3. `before_send()`: the cycle pushes the store to S3 with If-Match (push_checkpoint), so the intents are
    durable where a second cycle would see them; if the push loses the race it raises, and nothing is sent —
    two cycles at once send once.
-4. One POST per message (or one digest for more than DIGEST_OVER per channel), never retried.
-5. Record the answer: sent; failed (4xx: refused); unknown (5xx or no answer: it may have arrived).
+4. One POST or e-mail per message (or one digest for more than DIGEST_OVER per channel), never retried.
+5. Record the answer: sent; failed (4xx, or SMTP refused it: refused); unknown (5xx, or no answer after the
+   message went: it may have arrived).
    A cycle killed between 4 and 5 leaves the intent pending; the next cycle marks it unknown. Unknown is
    shown on the Notifications page and never sent again.
 
@@ -31,7 +32,7 @@ from quartz.cascades.state import CONFLICTS
 from quartz.config import Config
 from quartz.config.model import Channel
 from quartz.notify import events as event_module
-from quartz.notify import slack
+from quartz.notify import mail, slack
 from quartz.notify.events import Event
 from quartz.notify.slack import Answer
 
@@ -160,28 +161,37 @@ def group_by_channel(claims: list[Claim]) -> dict[str, list[Claim]]:
 
 def deliver(config: Config, store, client, channel: Channel, group: list[Claim], now: dt.datetime, cycle_id: str,
             report: NotifyReport, after_send: After | None, timeout: float) -> None:
-    if channel.type == "slack" and len(group) > DIGEST_OVER:
+    one, many = senders(client, channel, timeout)
+    if many is not None and len(group) > DIGEST_OVER:
         batch = f"digest:{cycle_id}:{channel.name}"
-        answer = slack.post(channel.webhook_env, slack.digest([c.as_dict() for c in group]), timeout=timeout)
+        answer = many([c.as_dict() for c in group])
         report.digests += 1
         if after_send:
             after_send(batch, answer)
         for c in group:
             record(store, c.key, answer, now, report, batch)
         return
-    tracker = None
-    if channel.type == "github_issues":
-        from quartz.notify.github_issues import Tracker
-
-        tracker = Tracker(client, channel)
     for c in group:
-        if tracker is not None:
-            answer = tracker.send(c.as_dict())
-        else:
-            answer = slack.post(channel.webhook_env, slack.message(c.as_dict()), timeout=timeout)
+        answer = one(c.as_dict())
         if after_send:
             after_send(c.key, answer)
         record(store, c.key, answer, now, report, None)
+
+
+Send = Callable[[dict], Answer]
+
+
+def senders(client, channel: Channel, timeout: float) -> tuple[Send, Callable[[list[dict]], Answer] | None]:
+    """How the channel sends one intent, and a digest of many (None: it has no digests)."""
+    if channel.type == "github_issues":
+        from quartz.notify.github_issues import Tracker
+
+        return Tracker(client, channel).send, None
+    if channel.type == "email":
+        return (lambda i: mail.send(channel, mail.message(channel, i), timeout=timeout),
+                lambda many: mail.send(channel, mail.digest(channel, many), timeout=timeout))
+    return (lambda i: slack.post(channel.webhook_env, slack.message(i), timeout=timeout),
+            lambda many: slack.post(channel.webhook_env, slack.digest(many), timeout=timeout))
 
 
 def record(store, key: str, answer: Answer, now: dt.datetime, report: NotifyReport, batch: str | None) -> None:
