@@ -16,7 +16,8 @@ HOSTILE = "boom <script>alert(1)</script> & <b>bold</b>\r\nBcc: victim@example.t
 
 
 def fleet_text(port: int, security: str = "starttls", branches: str = "") -> str:
-    text = FLEET.replace("    team: {type: slack, webhook_env: QUARTZ_TEST_SLACK_WEBHOOK}\n", channel_yaml(port, security))
+    slack = "    team: {type: slack, webhook_env: QUARTZ_TEST_SLACK_WEBHOOK}\n"
+    text = FLEET.replace(slack, channel_yaml(port, security))
     text = text.replace("channels: [team]}", "channels: [mail]}")
     if branches:
         text = text.replace("workflows: [rocm-build.yml]}", f"workflows: [rocm-build.yml], branches: [{branches}]}}")
@@ -41,12 +42,8 @@ def server(trusted):
         yield made
 
 
-def _fleet(tmp_path, text):
-    return Fleet(tmp_path, text)
-
-
 def test_red_then_green_are_one_e_mail_each_with_text_and_escaped_html(tmp_path, server):
-    fleet = _fleet(tmp_path, fleet_text(server.port))
+    fleet = Fleet(tmp_path, fleet_text(server.port))
     try:
         fleet.run("success")
         fleet.cycle()
@@ -76,7 +73,7 @@ def test_red_then_green_are_one_e_mail_each_with_text_and_escaped_html(tmp_path,
 
 def test_implicit_tls_sends_too(tmp_path, trusted):
     with SmtpServer(*trusted, implicit_tls=True) as tls_server:
-        fleet = _fleet(tmp_path, fleet_text(tls_server.port, "tls"))
+        fleet = Fleet(tmp_path, fleet_text(tls_server.port, "tls"))
         try:
             fleet.run("success")
             fleet.cycle()
@@ -89,7 +86,7 @@ def test_implicit_tls_sends_too(tmp_path, trusted):
 
 
 def test_a_connection_dropped_after_the_data_is_unknown_and_never_resent(tmp_path, server):
-    fleet = _fleet(tmp_path, fleet_text(server.port))
+    fleet = Fleet(tmp_path, fleet_text(server.port))
     try:
         fleet.run("success")
         fleet.cycle()
@@ -108,7 +105,7 @@ def test_a_connection_dropped_after_the_data_is_unknown_and_never_resent(tmp_pat
 
 
 def test_a_refused_sender_is_failed_with_the_servers_words_and_never_resent(tmp_path, server):
-    fleet = _fleet(tmp_path, fleet_text(server.port))
+    fleet = Fleet(tmp_path, fleet_text(server.port))
     try:
         fleet.run("success")
         fleet.cycle()
@@ -127,7 +124,7 @@ def test_a_refused_sender_is_failed_with_the_servers_words_and_never_resent(tmp_
 
 def test_a_wrong_password_is_failed_and_the_password_is_nowhere(tmp_path, server, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "not-the-password-xyz")
-    fleet = _fleet(tmp_path, fleet_text(server.port))
+    fleet = Fleet(tmp_path, fleet_text(server.port))
     try:
         fleet.run("success")
         fleet.cycle()
@@ -142,7 +139,7 @@ def test_a_wrong_password_is_failed_and_the_password_is_nowhere(tmp_path, server
 
 def test_more_than_five_changes_make_one_digest_e_mail(tmp_path, server):
     branches = ["main", "b1", "b2", "b3", "b4", "b5", "b6"]
-    fleet = _fleet(tmp_path, fleet_text(server.port, branches=", ".join(branches)))
+    fleet = Fleet(tmp_path, fleet_text(server.port, branches=", ".join(branches)))
     try:
         fleet.cycle()
         for branch in branches:
