@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from quartz.store import remote as storage
 from quartz.store.db import Store
 from tests.helpers.notify import FLEET, Fleet
 
@@ -45,26 +46,30 @@ def test_a_red_run_re_run_keeps_the_branch_red_until_the_re_run_ends(fleet, rece
 
 
 def _cascade(fleet: Fleet, conclusion: str) -> str:
-    """One nightly cascade whose pytorch stage ends with `conclusion`; its cascade run id."""
+    """One nightly cascade whose pytorch stage ends with `conclusion`; its cascade run id. Each cycle comes
+    as soon as the run it waits for has completed (the trigger, then the stage's run)."""
+    world = fleet.world
     known = {r[0] for r in _cascade_runs(fleet)}
-    fleet.world.push("ROCm/rockrel", "main", message=f"a ROCm that ends in {conclusion}")  # a new version
-    fleet.world.create_run("ROCm/rockrel", "multi_arch_release.yml", "main", event="schedule", conclusion="success")
-    for _ in range(8):
-        fleet.world.advance(dt.timedelta(hours=1))
+    world.push("ROCm/rockrel", "main", message=f"a ROCm that ends in {conclusion}")  # a new version
+    waiting = world.create_run("ROCm/rockrel", "multi_arch_release.yml", "main", event="schedule",
+                               conclusion="success")
+    for _ in range(6):
+        world.advance(dt.timedelta(seconds=max(60, waiting.latest.completed - world.now_ts + 60)))
         fleet.cycle()
         for cascade_run, status, run_id in _cascade_runs(fleet):
             if cascade_run in known:
                 continue
             if status != "running":
                 return cascade_run
-            run = fleet.world.get_run(run_id) if run_id else None
-            if run and fleet.world.attempt_status(run.latest) != "completed" and run.latest.forced != conclusion:
-                fleet.world.force_outcome(run.id, conclusion)
+            if run_id:
+                waiting = world.get_run(run_id)
+                if world.attempt_status(waiting.latest) != "completed" and waiting.latest.forced != conclusion:
+                    world.force_outcome(waiting.id, conclusion)
     raise AssertionError("the cascade did not finish")
 
 
 def _cascade_runs(fleet: Fleet) -> list[tuple]:
-    with Store.open(fleet.location, read_only=True) as store:
+    with storage.read_only(fleet.location) as store:
         return store.db.execute(
             "SELECT c.cascade_run_id, c.status, s.run_id FROM cascade_runs c LEFT JOIN cascade_stages s "
             "ON s.cascade_run_id = c.cascade_run_id AND s.stage = 'pytorch'").fetchall()

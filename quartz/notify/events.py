@@ -85,7 +85,8 @@ def branch_events(config: Config, store, rule: Rule, now: dt.datetime) -> list[E
             continue
         subject = f"branch:{project.name}:{row['branch']}:{row['workflow']}"
         where = f"{project.display_name} {cap(row['branch'], NAME_CAP)} · {cap(row['workflow'], NAME_CAP)}"
-        run = f"run {row['run_id']}: {cap(row['display_title'], NAME_CAP)} ({row['conclusion']})"
+        attempt = f" attempt {row['run_attempt']}" if row["run_attempt"] > 1 else ""  # re-runs read apart
+        run = f"run {row['run_id']}{attempt}: {cap(row['display_title'], NAME_CAP)} ({row['conclusion']})"
         line = failures.summary(failures.run_failure(failures.load(store, [row["run_id"]]).get(row["run_id"], [])))
         common = dict(subject=subject, link=row["html_url"], project=project.name, issue_subject=subject,
                       detail=f"Newest run: {run}" + (f"\nFailure: {cap(line, REASON_CAP)}" if line else ""))
