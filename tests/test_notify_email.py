@@ -188,3 +188,15 @@ def test_a_valid_e_mail_channel_defaults_its_port_from_its_security():
         "localhost", 587, "starttls", "AKIAQUARTZTEST", PASSWORD_ENV)
     tls = loads(text.replace("host: localhost,", "host: localhost, security: tls,")).notify.channels["mail"].smtp
     assert tls.port == 465
+
+
+def test_quartz_validate_names_the_file_and_line_of_an_e_mail_channel_problem(tmp_path, capsys):
+    from quartz import cli
+
+    path = tmp_path / "cascades.yaml"
+    path.write_text(BAD)
+    assert cli.main(["validate", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:5:" in err and "an SMTP login needs 'password_env'" in err and "Traceback" not in err
+    path.write_text(fleet_text(2525))
+    assert cli.main(["validate", "--config", str(path)]) == 0

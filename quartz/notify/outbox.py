@@ -72,7 +72,7 @@ class NotifyReport:
     def markdown(self) -> str:
         rows = [("notifications claimed", self.claimed), ("sent", self.sent), ("refused", self.failed),
                 ("answer unknown", self.unknown), ("left unknown by an earlier cycle", self.orphaned),
-                ("digests", self.digests)]
+                ("digests", self.digests), ("told before, not sent again", self.replayed)]
         return "\n".join(["### Notify", "", "| | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]) + "\n"
 
 
