@@ -347,7 +347,8 @@ def _api_index(site: _Site, config, health_doc: dict) -> None:
         ("release", "releases/{release}/status.json", "one release's status across its projects and cascades"),
         ("known_good", "known-good.json", "per cascade, the newest fully passing run and its versions"),
         ("failures", "failures.json", "today's failure lines grouped by key across the fleet, newest first"),
-        ("notifications", "notifications.json", "messages sent to Slack, GitHub issues and e-mail: sent, unknown or failed"),
+        ("notifications", "notifications.json",
+         "messages sent to Slack, GitHub issues and e-mail: sent, unknown or failed"),
         ("tests", "tests/flaky.json", "flaky tests across the fleet (score, evidence, runs) and the newest failures"),
         ("project_tests", "projects/{project}/tests.json", "a project's most-failing tests in the last 30 days"),
     ]
