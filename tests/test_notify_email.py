@@ -200,3 +200,20 @@ def test_quartz_validate_names_the_file_and_line_of_an_e_mail_channel_problem(tm
     assert f"{path}:5:" in err and "an SMTP login needs 'password_env'" in err and "Traceback" not in err
     path.write_text(fleet_text(2525))
     assert cli.main(["validate", "--config", str(path)]) == 0
+
+
+def test_recipients_the_server_refuses_are_noted_and_all_refused_is_failed(server):
+    from quartz.config.model import Channel, Smtp
+    from quartz.notify import mail
+
+    def channel(*to):
+        return Channel("mail", "email", smtp=Smtp("localhost", server.port, "starttls", "quartz@example.test", to,
+                                                  "AKIAQUARTZTEST", PASSWORD_ENV))
+
+    some = channel("ci@example.test", "gone@example.test")
+    answer = mail.send(some, mail.message(some, {"title": "t", "detail": "d", "link": None}))
+    assert (answer.status, answer.error) == ("sent", "not accepted for gone@example.test (550)")
+    assert server.envelopes[-1][1] == ["ci@example.test"]
+    none = channel("gone@example.test")
+    answer = mail.send(none, mail.message(none, {"title": "t"}))
+    assert (answer.status, answer.response_status) == ("failed", 550) and len(server.received) == 1

@@ -87,7 +87,7 @@ def send(channel: Channel, msg: EmailMessage, *, timeout: float = TIMEOUT_S) -> 
     if smtp.password_env and not password:
         return Answer("failed", None, f"environment variable {smtp.password_env} is not set")
     try:
-        code, said = _converse(smtp, password, msg, timeout)
+        code, said, refused = _converse(smtp, password, msg, timeout)
     except _Lost as exc:
         return Answer("unknown", None, redact(f"no answer after the message was sent ({exc})", password))
     except smtplib.SMTPResponseException as exc:
@@ -97,10 +97,11 @@ def send(channel: Channel, msg: EmailMessage, *, timeout: float = TIMEOUT_S) -> 
         return Answer("failed", None, redact(f"not handed to {smtp.host}:{smtp.port} ({_why(exc)})", password))
     if code != 250:
         return Answer("failed", code, redact(f"the server refused it: {code} {said}", password)[:300])
-    return Answer("sent", code)
+    return Answer("sent", code, f"not accepted for {', '.join(refused)}"[:300] if refused else None)
 
 
-def _converse(smtp: Smtp, password: str | None, msg: EmailMessage, timeout: float) -> tuple[int, str]:
+def _converse(smtp: Smtp, password: str | None, msg: EmailMessage, timeout: float) -> tuple[int, str, list[str]]:
+    """The conversation up to the server's answer to the message: (code, words, recipients it refused)."""
     context = ssl.create_default_context()  # verifies the server's certificate and name
     if smtp.security == "tls":
         conn = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=context)
@@ -114,10 +115,11 @@ def _converse(smtp: Smtp, password: str | None, msg: EmailMessage, timeout: floa
         if smtp.user:
             conn.login(smtp.user, password or "")
         _check(conn.mail(smtp.sender))
-        answers = [conn.rcpt(to) for to in smtp.to]
-        if not any(code in (250, 251) for code, _ in answers):
-            _check(answers[0])
-        return _data(conn, msg)
+        answers = {to: conn.rcpt(to) for to in smtp.to}
+        refused = [f"{to} ({code})" for to, (code, _) in answers.items() if code not in (250, 251)]
+        if len(refused) == len(answers):
+            _check(next(iter(answers.values())))
+        return (*_data(conn, msg), refused)
     finally:
         with contextlib.suppress(smtplib.SMTPException, OSError):
             conn.quit()
