@@ -3,11 +3,14 @@
 -- failed. Cancelled and skipped runs say nothing about the code and are left out.
 -- A run being re-run counts as its newest completed attempt left it (workflow_runs holds only the latest
 -- attempt, run_attempts the earlier ones): a re-run in progress changes nothing about its branch.
-WITH settled AS (
+WITH rerunning AS (  -- few: runs whose latest attempt has not completed, on a second attempt or later
+    SELECT run_id, run_attempt FROM workflow_runs
+    WHERE status <> 'completed' AND run_attempt > 1 AND project IS NOT NULL AND created_at >= $since
+),
+settled AS (
     SELECT a.run_id, max(a.run_attempt) AS run_attempt, arg_max(a.conclusion, a.run_attempt) AS conclusion
-    FROM run_attempts a JOIN workflow_runs w ON w.run_id = a.run_id
-    WHERE w.status <> 'completed' AND a.status = 'completed' AND a.run_attempt < w.run_attempt
-      AND w.created_at >= $since
+    FROM run_attempts a JOIN rerunning r ON r.run_id = a.run_id AND a.run_attempt < r.run_attempt
+    WHERE a.status = 'completed'
     GROUP BY a.run_id
 ),
 runs AS (
