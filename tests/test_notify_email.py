@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from quartz.config import ConfigError, loads
+from quartz.config import ConfigError, dagdiff, loads
 from tests.helpers.notify import FLEET, Fleet
 from tests.helpers.smtp import PASSWORD, PASSWORD_ENV, SmtpServer, channel_yaml, make_certificate
 
@@ -188,6 +188,8 @@ def test_a_valid_e_mail_channel_defaults_its_port_from_its_security():
         "localhost", 587, "starttls", "AKIAQUARTZTEST", PASSWORD_ENV)
     tls = loads(text.replace("host: localhost,", "host: localhost, security: tls,")).notify.channels["mail"].smtp
     assert tls.port == 465
+    preview = dagdiff.describe_changes(FLEET.split("notify:")[0], loads(text))  # `quartz config-check`
+    assert "e-mail to ci@example.test, leads@example.test via localhost:587" in preview.replace("&#95;", "_")
 
 
 def test_quartz_validate_names_the_file_and_line_of_an_e_mail_channel_problem(tmp_path, capsys):
