@@ -166,6 +166,7 @@ def _notify_lines(old: Config | None, new: Config) -> list[str]:
     lines = ["### Notifications — changed" if old else "### Notifications", ""]
     for c in new.notify.channels.values():
         where = f"issues in {c.repo}, labels {', '.join(c.labels)}" if c.type == "github_issues" else \
+            f"e-mail to {', '.join(c.smtp.to)} via {c.smtp.host}:{c.smtp.port}" if c.type == "email" else \
             f"webhook URL from ${c.webhook_env}"
         lines.append(f"- channel {_code(c.name)}: {_text(c.type)} ({_text(where)})")
     for r in new.notify.rules:

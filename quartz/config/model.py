@@ -135,12 +135,25 @@ DEFAULT_STUCK_AFTER_S = 2 * 3600
 
 
 @dataclass(frozen=True)
+class Smtp:
+    """email: how to reach the SMTP server (Amazon SES's SMTP interface, a company relay) and whom to write."""
+    host: str
+    port: int
+    security: str  # starttls | tls (implicit TLS from the first byte)
+    sender: str
+    to: tuple[str, ...]
+    user: str | None = None  # no user: the relay takes mail without a login
+    password_env: str | None = None  # the NAME of the env var holding the password (a secret)
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str
-    type: str  # slack | github_issues
+    type: str  # slack | github_issues | email
     webhook_env: str | None = None  # slack: the NAME of the env var holding the URL (the URL is a secret)
     repo: str | None = None  # github_issues: where the issues go
     labels: tuple[str, ...] = ()
+    smtp: Smtp | None = None  # email
 
 
 @dataclass(frozen=True)

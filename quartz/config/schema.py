@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from quartz.config import families as families_config
 from quartz.config.model import NOTIFY_EVENTS
+from quartz.config.notify import EMAIL_CHANNEL
 from quartz.github import rows
 
 DURATION_PATTERN = r"^([0-9]+[smhd])+$"
@@ -158,11 +159,12 @@ NOTIFY = {
             "required": ["type"],
             "additionalProperties": False,
             "properties": {
-                "type": {"enum": ["slack", "github_issues"]},
+                "type": {"enum": ["slack", "github_issues", "email"]},
                 "webhook_env": {"type": "string",
                                 "description": "slack: NAME of the environment variable holding the webhook URL"},
                 "repo": {"type": "string", "pattern": REPO_PATTERN, "description": "github_issues: owner/name"},
                 "labels": _name_list,
+                **EMAIL_CHANNEL,
             },
         }},
         "rules": {"type": "array", "items": {

@@ -20,7 +20,7 @@ def main(args) -> int:
                             f"notify-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
                             before_send=lambda: storage.push_checkpoint(pulled, store))
     print(f"notifications: {report.claimed} new, {report.sent} sent, {report.unknown} unknown, "
-          f"{report.failed} refused, {report.digests} digests")
+          f"{report.failed} refused, {report.digests} digests, {report.replayed} told before")
     for error in report.errors:
         print(f"quartz notify: {error}", file=sys.stderr)
     return 1 if report.errors or report.failed or report.unknown else 0

@@ -11,8 +11,13 @@ States and their events:
   `success` (news only after a failure: `cascade_recovered`).
 - stage `stage:<cascade run>:<stage>`: `timed_out#<attempt>`, or `stuck#<attempt>` once it has waited
   longer than `stuck_after` for its run to appear or finish.
-- failure group `failure:<key id>`: `seen` once a failure line's key that no job showed in the 14 days
-  before (a *new* group on the Failures page) appears: told once, however many jobs it fails.
+- failure group `failure:<key id>`: `new@<first seen>` once a failure line's key that no job showed in the 14
+  days before (a *new* group on the Failures page) appears: told once, however many jobs it fails.
+
+An intent's key is `<channel>|<event>|<subject>|<transition>`, and the transition names the moment that made
+the change (`red@<run id>.<attempt>`, `failure@<cascade run>`, `timed_out#<stage attempt>`): a second failure
+is a new key, a replayed view of an old one is the same key, which the outbox never sends twice. A new kind of
+event adds a subject prefix, an INITIAL state and a detector here, with a transition that names its moment.
 """
 
 from __future__ import annotations
@@ -84,7 +89,8 @@ def branch_events(config: Config, store, rule: Rule, now: dt.datetime) -> list[E
             continue
         subject = f"branch:{project.name}:{row['branch']}:{row['workflow']}"
         where = f"{project.display_name} {cap(row['branch'], NAME_CAP)} · {cap(row['workflow'], NAME_CAP)}"
-        run = f"run {row['run_id']}: {cap(row['display_title'], NAME_CAP)} ({row['conclusion']})"
+        attempt = f" attempt {row['run_attempt']}" if row["run_attempt"] > 1 else ""  # re-runs read apart
+        run = f"run {row['run_id']}{attempt}: {cap(row['display_title'], NAME_CAP)} ({row['conclusion']})"
         line = failures.summary(failures.run_failure(failures.load(store, [row["run_id"]]).get(row["run_id"], [])))
         common = dict(subject=subject, link=row["html_url"], project=project.name, issue_subject=subject,
                       detail=f"Newest run: {run}" + (f"\nFailure: {cap(line, REASON_CAP)}" if line else ""))
@@ -114,7 +120,7 @@ def cascade_events(config: Config, store, rule: Rule, since: dt.datetime) -> lis
         else:
             words = "failed" if status == "failure" else "partially failed"
             event = "cascade_failed" if status == "failure" else "cascade_partial_failure"
-            found.append(Event(event, state=f"{status}@{run_id}", transition=status,
+            found.append(Event(event, state=f"{status}@{run_id}", transition=f"{status}@{run_id}",
                                title=f"Cascade {row['cascade']} {words} ({run_id})", **common))
     return found
 
@@ -147,8 +153,9 @@ def failure_group_events(config: Config, store, rule: Rule, now: dt.datetime) ->
     for group in failures.groups(store, now):
         if not group["new"] or (rule.projects and not set(group["projects"]) & set(rule.projects)):
             continue
-        found.append(Event("failure_group_new", subject=f"failure:{group['key_id']}", state="seen",
-                           transition="new", title=f"New failure: {cap(group['line'], NAME_CAP)}",
+        moment = f"new@{group['first_seen']}"  # new again after NEW_AFTER quiet days: a new moment
+        found.append(Event("failure_group_new", subject=f"failure:{group['key_id']}", state=moment,
+                           transition=moment, title=f"New failure: {cap(group['line'], NAME_CAP)}",
                            detail=cap(group["summary"], REASON_CAP) or "",
                            link=dashboard(config, f"failures.html#k-{group['key_id']}"),
                            project=group["first_project"], issue_subject=f"failure:{group['key_id']}"))

@@ -1,7 +1,8 @@
 """Slack-compatible incoming webhooks: one POST of {"text", "blocks"}, never retried.
 
 The webhook URL is the secret: it is read from the environment variable the config names, used for the
-POST and nowhere else. Errors carry only the exception's type, because requests puts the URL in its messages.
+POST and nowhere else. Errors carry only the exception's type, because requests puts the URL in its messages,
+and a refusal's text is stored with every form and piece of the URL taken out (redact.py).
 Untrusted text is escaped for Slack's mrkdwn (&, <, >), so a hostile branch name or log line cannot make a
 link or a mention; it stays text.
 """
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import requests
+
+from quartz.notify.redact import redact
 
 TIMEOUT_S = 10.0
 TEXT_CAP = 2900  # Slack's section text limit is 3,000 characters
@@ -72,7 +75,7 @@ def post(webhook_env: str, payload: dict, *, timeout: float = TIMEOUT_S) -> Answ
         response = requests.post(url, json=payload, timeout=timeout, allow_redirects=False)
     except requests.exceptions.RequestException as exc:
         return Answer("unknown", None, f"no answer from the webhook ({type(exc).__name__})")
-    said = " ".join(response.text.replace(url, "(the webhook)").split())[:200]
+    said = (redact(" ".join(response.text[:4000].split()), url) or "")[:200]
     if response.status_code >= 500:
         return Answer("unknown", response.status_code, f"the webhook answered {response.status_code}")
     if response.status_code >= 300:

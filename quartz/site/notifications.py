@@ -19,12 +19,18 @@ CHIP = {"sent": "success", "failed": "failure", "unknown": "unknown"}
 def notifications_doc(config, store, now: dt.datetime) -> dict:
     rows = store.query("notify/intents_recent", limit=LIMIT)
     items = [item(r) for r in rows]
-    channels = [{"name": c.name, "type": c.type,
-                 "target": f"issues in {c.repo}" if c.type == "github_issues" else f"webhook from ${c.webhook_env}"}
-                for c in config.notify.channels.values()]
+    channels = [{"name": c.name, "type": c.type, "target": target(c)} for c in config.notify.channels.values()]
     generated = newest(*(newest(r["created_at"], r["sent_at"]) for r in rows)) if rows else None
     counts = {s: sum(1 for i in items if i["status"] == s) for s in ("sent", "unknown", "failed")}
     return doc("notifications", generated, now, channels=channels, counts=counts, notifications=items)
+
+
+def target(channel) -> str:
+    if channel.type == "github_issues":
+        return f"issues in {channel.repo}"
+    if channel.type == "email":
+        return f"e-mail to {', '.join(channel.smtp.to)} via {channel.smtp.host}:{channel.smtp.port}"
+    return f"webhook from ${channel.webhook_env}"
 
 
 def item(row: dict) -> dict:

@@ -9,6 +9,7 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote
 
 from quartz import config as config_module
 from quartz import cycle
@@ -17,7 +18,7 @@ from quartz.devtools import simworld
 from quartz.devtools.simulator import SimulatorServer
 from quartz.devtools.simulator import server as simulator_server
 from quartz.github.client import GitHubClient
-from quartz.store.db import Store
+from quartz.store import remote as storage
 
 simulator_server._Handler.disable_nagle_algorithm = True
 
@@ -44,27 +45,31 @@ notify:
 
 
 class Receiver:
-    """An incoming-webhook endpoint over real HTTP. mode: ok | fail (500) | refuse (400) | hang."""
+    """An incoming-webhook endpoint over real HTTP. mode: ok | fail (500) | refuse (400) | hang | echo (400 whose
+    text repeats the URL it was sent to in every form a server might: whole, path, query, encoded, cut short)."""
 
     def __init__(self):
         self.messages: list[dict] = []
         self.mode = "ok"
         self.release = threading.Event()
         self.secret_path = f"/services/T0/B0/{uuid.uuid4().hex}"
+        self.query = f"?token=q{uuid.uuid4().hex}"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path != receiver.secret_path:
+                if self.path.split("?")[0] != receiver.secret_path:
                     self.send_response(404)
                     self.end_headers()
                     return
                 receiver.messages.append(json.loads(data))
                 if receiver.mode == "hang":
                     receiver.release.wait(30)
-                status = {"ok": 200, "fail": 500, "refuse": 400}.get(receiver.mode, 200)
+                status = {"ok": 200, "fail": 500, "refuse": 400, "echo": 400}.get(receiver.mode, 200)
                 body = b"ok" if status == 200 else b"invalid_payload"
+                if receiver.mode == "echo":
+                    body = receiver.echo(self.path).encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -80,7 +85,12 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{self.secret_path}"
+        return f"http://127.0.0.1:{self.server.server_port}{self.secret_path}{self.query}"
+
+    def echo(self, path: str) -> str:
+        token = self.secret_path.rsplit("/", 1)[1]
+        return (f"invalid_token for {self.url} (path {path}, query {self.query[1:]}, "
+                f"encoded {quote(self.url, safe='')}, token {token[:20]}…, {token[-12:]} {token.upper()})")
 
     def texts(self) -> list[str]:
         return [m["text"] for m in self.messages]
@@ -124,7 +134,7 @@ class Fleet:
         return run.id
 
     def intents(self) -> list[dict]:
-        with Store.open(self.location, read_only=True) as store:
+        with storage.read_only(self.location) as store:  # a local file, or the object in S3
             return store.query("notify/intents_recent", limit=1000)
 
     def stop(self) -> None:
