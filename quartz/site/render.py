@@ -8,16 +8,15 @@ Writer (no path twice, unchanged bytes left alone, stale files removed).
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import hashlib
 import json
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from quartz import __version__
-
 from quartz.rocm import statusjson
 from quartz.site import (
     builds,

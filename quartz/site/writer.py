@@ -23,7 +23,6 @@ leaves the target's copy alone.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
