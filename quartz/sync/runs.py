@@ -148,7 +148,7 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     book = Bookkeeping(store, FIRST_PAGE_DEPTH)
     if progress:
         progress.start(len(chosen))
-    triggers = _trigger_matchers(config)
+    triggers = trigger_matchers(config)
     for index, project in enumerate(chosen):
         if index == 1 and client.down_streak == 0:
             _prefetch_first_pages(client, chosen[1:])  # GitHub answered the first project: poll the rest at once
@@ -499,7 +499,7 @@ class _TriggerMatcher:
                 and (self.conclusion == "any" or row["conclusion"] == self.conclusion))
 
 
-def _trigger_matchers(config: Config) -> dict[tuple[str, str], tuple[_TriggerMatcher, ...]]:
+def trigger_matchers(config: Config) -> dict[tuple[str, str], tuple[_TriggerMatcher, ...]]:
     found: dict[tuple[str, str], list[_TriggerMatcher]] = {}
     for cascade in config.cascades.values():
         t = cascade.trigger
