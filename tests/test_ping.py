@@ -172,7 +172,8 @@ def test_the_ping_action_sends_repository_dispatch_that_starts_the_quartz_cycle(
     world.add_repo("ROCm/quartz")
     world.add_workflow("ROCm/quartz", "quartz-cycle.yml", on=("schedule", "repository_dispatch"),
                        dispatch_types=("quartz-ping",),
-                       run_name="ping ${{ github.event.client_payload.repo }} ${{ github.event.client_payload.run_id }}")
+                       run_name="ping ${{ github.event.client_payload.repo }} "
+                                "${{ github.event.client_payload.run_id }}")
     server = SimulatorServer(world, token=TOKEN).start()
     try:
         env = {"PATH": os.environ["PATH"], "QUARTZ_REPO": "ROCm/quartz", "PING_TOKEN": TOKEN,

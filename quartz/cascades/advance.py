@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 import requests
 from github import GithubException
 
-from quartz.cascades import engine
+from quartz.cascades import engine, jobtriggers
 from quartz.cascades import state as cascade_store
 from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
@@ -161,9 +161,12 @@ def start_triggered(config: Config, store, now: datetime, api_url: str, report: 
         if cascade.trigger is None:
             continue
         not_before = max(first_seen[cascade.name] - grace, now - engine.TRIGGER_MAX_AGE)
-        rows = store.query("cascades/trigger_candidates", project=cascade.trigger.project,
-                           workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
-        candidates = [cascade_store.run_view(r) for r in rows]
+        if cascade.trigger.jobs:
+            candidates = jobtriggers.candidates(store, cascade, not_before)
+        else:
+            rows = store.query("cascades/trigger_candidates", project=cascade.trigger.project,
+                               workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
+            candidates = [cascade_store.run_view(r) for r in rows]
         one = replace(config, cascades={cascade.name: cascade})
         for new_run in engine.plan_triggers(one, candidates, set(), first_seen, now, api_url=api_url):
             try:

@@ -96,6 +96,7 @@ class RunView:
     run_started_at: datetime | None = None
     updated_at: datetime | None = None
     artifact_names: tuple[str, ...] | None = None  # None: not known yet
+    jobs_succeeded_at: datetime | None = None  # a job-level trigger's jobs all succeeded (cascades/jobtriggers.py)
 
     @property
     def completed(self) -> bool:
@@ -454,14 +455,14 @@ def render_ref(config: Config, cascade_run: CascadeRunState, stage: Stage, conte
 
 def trigger_matches(cascade: Cascade, run: RunView) -> bool:
     t = cascade.trigger
-    if t is None or not run.completed:
+    if t is None or not (run.jobs_succeeded_at if t.jobs else run.completed):
         return False
     return (
         run.project == t.project
         and run.workflow == t.workflow
         and (t.branch is None or run.head_branch == t.branch)
         and (t.event is None or run.event == t.event)
-        and (t.conclusion == "any" or run.conclusion == t.conclusion)
+        and (bool(t.jobs) or t.conclusion == "any" or run.conclusion == t.conclusion)
     )
 
 
@@ -486,10 +487,15 @@ def plan_triggers(config: Config, candidates: list[RunView], started: set[tuple[
                 params={n: p.default for n, p in cascade.params.items() if p.default is not None},
                 upstream={cascade.trigger.project: run.results(api_url)},
                 stages=tuple(cascade.stages),
-                reason=f"{cascade.trigger.project} {run.workflow} {run.conclusion} on {run.head_branch} — {run.link()}",
+                reason=f"{cascade.trigger.project} {run.workflow} {_trigger_words(cascade.trigger, run)} on "
+                       f"{run.head_branch} — {run.link()}",
             ))
             started = started | {(cascade.name, run.run_id)}
     return actions
+
+
+def _trigger_words(trigger, run: RunView) -> str:
+    return f"jobs {', '.join(trigger.jobs)} succeeded" if trigger.jobs else str(run.conclusion)
 
 
 # ---------------------------------------------------------------- advancing one cascade run

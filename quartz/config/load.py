@@ -191,6 +191,9 @@ class _Validator:
                         f"workflow '{trigger.get('workflow')}' is not listed in projects.{project}.workflows "
                         f"({', '.join(workflows) or 'none'}); Quartz only sees runs of listed workflows",
                     )
+            if trigger.get("jobs") and trigger.get("conclusion", "success") != "success":
+                self.error(base + ("trigger", "conclusion"), "a trigger with `jobs` starts when those jobs "
+                           "succeeded; leave `conclusion` out (or `success`)")
         for stage_name, stage in stages.items():
             path = base + ("stages", stage_name)
             self.check_name(path, stage_name, "stage")
@@ -340,6 +343,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             branch=t.get("branch"),
             event=t.get("event"),
             conclusion=t.get("conclusion", "success"),
+            jobs=tuple(t.get("jobs") or ()),
         )
     params = {
         pname: Param(

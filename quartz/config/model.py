@@ -47,6 +47,7 @@ class Trigger:
     branch: str | None
     event: str | None
     conclusion: str  # "any" matches every conclusion
+    jobs: tuple[str, ...] = ()  # glob patterns on job names: start once these jobs succeeded (cascades/jobtriggers.py)
 
 
 @dataclass(frozen=True)

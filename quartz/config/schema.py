@@ -49,6 +49,9 @@ TRIGGER = {
         "branch": {"type": "string"},
         "event": {"type": "string"},
         "conclusion": {"enum": CONCLUSIONS},
+        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
+                 "uniqueItems": True, "description": "Glob patterns on job names (e.g. 'build*'): the cascade "
+                 "starts once these jobs of the run succeeded, while the rest of the run still goes on."},
     },
 }
 

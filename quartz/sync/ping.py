@@ -110,6 +110,10 @@ def sync_pinged(report: PingReport, store, client, now: dt.datetime, triggers) -
     _WorkflowSync(store, client, now, ping.project, workflow, triggers, counts,
                   Bookkeeping(store, FIRST_PAGE_DEPTH)).ingest([run])
     report.run_completed = run.get("status") == "completed"
+    if not report.run_completed and any(t.jobs for t in triggers.get((ping.project.name, workflow), ())):
+        from quartz.sync import jobwatch  # a job-level trigger may be ready while the run is still going
+
+        counts.jobs += jobwatch.poll_run(store, client, now, ping.repo, ping.run_id, int(run.get("run_attempt") or 1))
     report.runs, report.jobs = counts.runs_new + counts.runs_updated, counts.jobs
     state = "completed" if report.run_completed else f"still {_show(run.get('status'))}"
     report.note = (f"ping: synced run {ping.run_id} of {ping.repo} ({workflow}, {state}) first; "
