@@ -33,8 +33,8 @@ cascades:
 
 
 class World:
-    def __init__(self, tmp_path):
-        self.config = config_module.loads(FLEET, "cascades.yaml")
+    def __init__(self, tmp_path, text: str = FLEET):
+        self.config = config_module.loads(text, "cascades.yaml")
         self.world = simworld.build_world(self.config, T0, seed=5)
         self.world.advance(dt.timedelta(days=1))
         self.server = SimulatorServer(self.world, token=TOKEN).start()
@@ -126,3 +126,58 @@ def test_a_bad_jobs_key_is_an_error_at_its_line(trigger, message, line):
         config_module.loads(text, "cascades.yaml")
     first = str(caught.value).splitlines()[0]
     assert f"cascades.yaml:{line}:" in first and message in str(caught.value)
+
+
+STAGED = """\
+settings: {backfill_days: 2}
+projects:
+  rocm: {repo: ROCm/rockrel, category: core, workflows: [multi_arch_release.yml]}
+  pytorch: {repo: ROCm/pytorch, category: 1p_downstream, workflows: [rocm-build.yml]}
+  vllm: {repo: ROCm/vllm, category: 3p_downstream, workflows: [rocm-test.yml]}
+cascades:
+  staged:
+    trigger: {project: rocm, workflow: multi_arch_release.yml, branch: main}
+    stages:
+      pytorch: {workflow: rocm-build.yml, jobs: ['lint']}
+      vllm: {workflow: rocm-test.yml, depends_on: [pytorch], inputs: {torch: "{{ upstream.pytorch.run_id }}"}}
+"""
+
+
+@pytest.mark.slow
+def test_a_stage_with_jobs_hands_off_when_they_succeeded_and_finishes_with_its_run(tmp_path):
+    world = World(tmp_path, STAGED)
+    try:
+        _staged_hand_off(world)
+    finally:
+        world.server.stop()
+
+
+def _staged_hand_off(world):
+    w = world.world
+    world.cycle()
+    upstream = w.create_run("ROCm/rockrel", "multi_arch_release.yml", "main", event="schedule", conclusion="success")
+    w.advance(dt.timedelta(seconds=upstream.latest.completed - w.now_ts + 10))
+    world.cycle()  # starts the cascade, dispatches pytorch
+    torch = [r for r in w.runs_in("ROCm/pytorch", "rocm-build.yml") if "staged-" in r.display_title]
+    assert len(torch) == 1
+    w.advance(dt.timedelta(seconds=lint_done(torch[0]) - w.now_ts + 20))
+    world.cycle()  # links the run and sees lint succeed
+    world.cycle()
+    vllm = [r for r in w.runs_in("ROCm/vllm", "rocm-test.yml") if "staged-" in r.display_title]
+    assert len(vllm) == 1 and w.runs[torch[0].id].status != "completed"
+    stages = dict(world.stored("SELECT stage, status FROM cascade_stages"))
+    assert stages["pytorch"] == "running" and stages["vllm"] in ("dispatched", "running")
+    for _ in range(6):
+        w.advance(dt.timedelta(hours=1))
+        world.cycle()
+    assert len([r for r in w.runs_in("ROCm/vllm", "rocm-test.yml") if "staged-" in r.display_title]) == 1
+    stages = dict(world.stored("SELECT stage, status FROM cascade_stages"))
+    assert stages["pytorch"] == "success" and stages["vllm"] in ("success", "failure")  # vllm's own jobs decide
+
+
+def test_jobs_on_a_stage_whose_runs_sync_cannot_see_is_an_error():
+    text = STAGED.replace("pytorch: {workflow: rocm-build.yml, jobs: ['lint']}",
+                          "pytorch: {repository_dispatch: go, jobs: ['lint']}")
+    with pytest.raises(ConfigError) as caught:
+        config_module.loads(text, "cascades.yaml")
+    assert "cascades.yaml:10:" in str(caught.value) and "'jobs' needs a workflow stage" in str(caught.value)

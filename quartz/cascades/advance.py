@@ -211,7 +211,7 @@ def complete_from_github(config: Config, store, client, snap: Snapshot, now: dat
         for run_id, run in list(runs.items()):
             if run.completed and run.artifact_names is None:
                 runs[run_id] = replace(run, artifact_names=fetch_artifact_names(store, client, run))
-    return replace(snap, found=found, runs=runs)
+    return jobtriggers.with_stage_jobs(store, cascade, replace(snap, found=found, runs=runs))
 
 
 def _uses_artifact_names(cascade) -> bool:

@@ -590,13 +590,20 @@ class _Planner:
         if bad:
             self.skip(st, bad)
             return
-        waiting = [p for p in parents if self.status[p] != "success"]
+        waiting = [p for p in parents if self.status[p] != "success" and not self.handed_off(p)]
         if waiting:
             parts = [f"{p}: {self.brief.get(p, self.status[p])}" for p in waiting]
             self.explain(st, "waiting for " + "; ".join(parts))
             self.brief[st.stage] = "waiting for " + ", ".join(waiting)
             return
         self.dispatch(st, stage)
+
+    def handed_off(self, parent: str) -> bool:
+        """A parent whose `jobs` succeeded while its run still goes on (cascades/jobtriggers.py)."""
+        definition = self.cascade.stages.get(parent)
+        run = self.run_of.get(parent)
+        return bool(definition and definition.jobs and run and run.jobs_succeeded_at
+                    and self.status[parent] == "running")
 
     def skip(self, st: StageState, bad: list[str]) -> None:
         words = []

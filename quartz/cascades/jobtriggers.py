@@ -1,5 +1,6 @@
 """Job-level triggers: a cascade whose trigger names jobs (`jobs: ['build*']`) starts as soon as those jobs
-of an upstream run succeeded, while the rest of the run is still going.
+of an upstream run succeeded, while the rest of the run is still going; likewise a stage with `jobs` lets its
+dependants start once those jobs of its own run succeeded (the stage itself finishes with its run).
 
 Sync reads the jobs of open runs of the workflows such a trigger watches (quartz/sync/jobwatch.py); here
 each candidate run's matching jobs are checked. A run is ready when at least one of its jobs matches and
@@ -18,7 +19,7 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 
 from quartz.cascades import state as cascade_store
-from quartz.cascades.engine import RunView
+from quartz.cascades.engine import RunView, Snapshot
 from quartz.config import Cascade
 
 
@@ -44,3 +45,16 @@ def candidates(store, cascade: Cascade, not_before: datetime) -> list[RunView]:
         views.append(replace(view, jobs_succeeded_at=ready,
                              updated_at=max(filter(None, (view.updated_at, ready)), default=None)))
     return views
+
+
+def with_stage_jobs(store, cascade: Cascade, snap: Snapshot) -> Snapshot:
+    """The snapshot with `jobs_succeeded_at` on the open runs of stages that hand off by `jobs`."""
+    runs = dict(snap.runs)
+    for st in snap.stages.values():
+        stage = cascade.stages.get(st.stage)
+        run = runs.get(st.run_id) if st.run_id else None
+        if stage is None or not stage.jobs or run is None or run.completed:
+            continue
+        jobs = store.query("cascades/jobs_of_run", run_id=run.run_id, run_attempt=run.run_attempt)
+        runs[run.run_id] = replace(run, jobs_succeeded_at=succeeded_at(jobs, stage.jobs))
+    return replace(snap, runs=runs)

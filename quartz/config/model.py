@@ -75,6 +75,7 @@ class Stage:
     correlation_input: str
     report_status: bool
     ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
+    jobs: tuple[str, ...] = ()  # glob patterns: dependants start once these jobs of its run succeeded
 
     @property
     def kind(self) -> str:

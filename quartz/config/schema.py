@@ -83,6 +83,9 @@ STAGE = {
         "dispatch_timeout": _duration,
         "correlation_input": {"type": "string"},
         "report_status": {"type": "boolean"},
+        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
+                 "uniqueItems": True, "description": "Glob patterns on job names: the stages that depend on this "
+                 "one start once these jobs of its run succeeded, while the rest of the run still goes on."},
     },
 }
 

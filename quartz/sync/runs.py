@@ -494,10 +494,11 @@ class _TriggerMatcher:
     branch: str | None
     event: str | None
     conclusion: str
-    jobs: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()  # a job-level trigger or stage: the jobs of open runs are polled (jobwatch.py)
+    watch_only: bool = False  # a stage's jobs: nothing to start, no artifacts to fetch
 
     def matches(self, row: Mapping) -> bool:
-        return ((self.branch is None or row["head_branch"] == self.branch)
+        return not self.watch_only and ((self.branch is None or row["head_branch"] == self.branch)
                 and (self.event is None or row["event"] == self.event)
                 and (self.conclusion == "any" or row["conclusion"] == self.conclusion))
 
@@ -509,6 +510,10 @@ def trigger_matchers(config: Config) -> dict[tuple[str, str], tuple[_TriggerMatc
         if t is not None:
             found.setdefault((t.project, t.workflow), []).append(_TriggerMatcher(t.branch, t.event, t.conclusion,
                                                                                       t.jobs))
+        for stage in cascade.stages.values():
+            if stage.jobs and stage.workflow:
+                found.setdefault((stage.project, stage.workflow), []).append(
+                    _TriggerMatcher(None, None, "any", stage.jobs, watch_only=True))
     return {k: tuple(v) for k, v in found.items()}
 
 
