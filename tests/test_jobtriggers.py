@@ -80,6 +80,8 @@ def test_the_cascade_starts_when_its_jobs_succeeded_not_when_the_run_ends(world)
     assert len(world.dispatched()) == 1
     reason = world.stored("SELECT reason FROM cascade_runs")[0][0]
     assert "jobs lint* succeeded" in reason
+    (signal, latency), = world.stored("SELECT signal, epoch(dispatched_at - signal_at) FROM cascade_stages")
+    assert signal == f"jobs lint* of the trigger run {run.id} succeeded" and 20 <= latency < 30
     world.cycle()  # sees the dispatched run
     quiet = world.cycle()  # nothing moved: every open run's jobs answer 304
     assert quiet.points == 0 and quiet.sync.not_modified == 3, quiet.sync.summary()  # 2 workflows + 1 open run
@@ -167,6 +169,8 @@ def _staged_hand_off(world):
     assert len(vllm) == 1 and w.runs[torch[0].id].status != "completed"
     stages = dict(world.stored("SELECT stage, status FROM cascade_stages"))
     assert stages["pytorch"] == "running" and stages["vllm"] in ("dispatched", "running")
+    (signal,), = world.stored("SELECT signal FROM cascade_stages WHERE stage = 'vllm'")
+    assert signal == f"jobs lint of pytorch's run {torch[0].id} succeeded"
     for _ in range(6):
         w.advance(dt.timedelta(hours=1))
         world.cycle()

@@ -62,6 +62,9 @@ def test_a_ping_syncs_its_run_and_dispatches_before_the_regular_sync(fleet):
     assert seen["sync"] == 1, "the ping's cascade was dispatched before the regular sync began"
     assert report.advance.started == 1 and report.advance.dispatched == 1
     assert f"synced run {run.id} of ROCm/rockrel" in report.markdown()
+    (signal, latency), = fleet.stored("SELECT signal, epoch(dispatched_at - signal_at) FROM cascade_stages "
+                                      "WHERE stage = 'pytorch'")
+    assert signal == f"the trigger run {run.id} completed" and 0 <= latency < 60
     fleet.run_until_done()
     assert len(fleet.dispatched_runs("ROCm/pytorch", "rocm-build.yml")) == 1  # exactly once
 

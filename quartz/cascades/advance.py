@@ -283,6 +283,7 @@ def claim(store, action: engine.Dispatch, now: datetime) -> bool:
                 "cascades/stage_claim", cascade_run_id=action.cascade_run_id, stage=action.stage,
                 previous_attempt=action.previous_attempt, attempt=action.attempt,
                 correlation_id=action.correlation_id, repo=action.repo, now=now,
+                signal_at=action.signal_at, signal=action.signal,
                 reason=f"dispatching to {action.repo} ({action.target}){where}")
             if not claimed:
                 raise Stale(action.correlation_id)

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from quartz.cascades import signal
 from quartz.config import Cascade, Config, Stage, templating
 from quartz.errors import BadInput
 from quartz.site import paths
@@ -204,6 +205,8 @@ class Dispatch:
     target: str  # workflow file or event type
     ref: str | None
     payload: Mapping  # inputs or client_payload
+    signal_at: datetime | None = None  # when the upstream signal it waited for was complete (cascades/signal.py)
+    signal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -670,8 +673,10 @@ class _Planner:
             return
         self.status[st.stage] = "dispatched"
         self.brief[st.stage] = "dispatched just now"
+        trigger = self.snap.runs.get(self.cr.trigger_run_id) if self.cr.trigger_run_id else None
         self.emit(Dispatch(self.id, stage.name, attempt, st.attempt, corr, stage.kind, repo,
-                           stage.workflow or stage.event_type, ref, payload))
+                           stage.workflow or stage.event_type, ref, payload,
+                           *signal.for_stage(self.cascade, stage, self.run_of, trigger)))
 
     # dispatched: look for the run, or time out
 

@@ -50,11 +50,13 @@ def candidates(store, cascade: Cascade, not_before: datetime) -> list[RunView]:
 def with_stage_jobs(store, cascade: Cascade, snap: Snapshot) -> Snapshot:
     """The snapshot with `jobs_succeeded_at` on the open runs of stages that hand off by `jobs`."""
     runs = dict(snap.runs)
-    for st in snap.stages.values():
-        stage = cascade.stages.get(st.stage)
-        run = runs.get(st.run_id) if st.run_id else None
-        if stage is None or not stage.jobs or run is None or run.completed:
-            continue
-        jobs = store.query("cascades/jobs_of_run", run_id=run.run_id, run_attempt=run.run_attempt)
-        runs[run.run_id] = replace(run, jobs_succeeded_at=succeeded_at(jobs, stage.jobs))
+    watched = [(st.run_id, cascade.stages[st.stage].jobs) for st in snap.stages.values()
+               if st.run_id and st.stage in cascade.stages and cascade.stages[st.stage].jobs]
+    if cascade.trigger is not None and cascade.trigger.jobs and snap.cascade_run.trigger_run_id:
+        watched.append((snap.cascade_run.trigger_run_id, cascade.trigger.jobs))  # its moment: dispatch latency
+    for run_id, patterns in watched:
+        run = runs.get(run_id)
+        if run is not None:
+            jobs = store.query("cascades/jobs_of_run", run_id=run.run_id, run_attempt=run.run_attempt)
+            runs[run_id] = replace(run, jobs_succeeded_at=succeeded_at(jobs, patterns))
     return replace(snap, runs=runs)
