@@ -191,3 +191,14 @@ def test_the_ping_action_sends_repository_dispatch_that_starts_the_quartz_cycle(
         assert refused.returncode == 0 and "::warning::Quartz ping to ROCm/quartz not sent (401)" in refused.stdout
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_a_ping_for_a_workflow_quartz_does_not_watch_is_noted_and_stores_nothing(fleet):
+    fleet.cycle()
+    fleet.world.add_workflow("ROCm/rockrel", "lint.yml", jobs=1)
+    run = fleet.world.create_run("ROCm/rockrel", "lint.yml", "main")
+    finish(fleet, run)
+    report = ping_cycle(fleet, {"repo": "ROCm/rockrel", "run_id": run.id})
+    assert report.status == "ok" and "'lint.yml', a workflow cascades.yaml does not watch" in report.ping.note
+    assert fleet.stored(f"SELECT count(*) FROM workflow_runs WHERE run_id = {run.id}") == [(0,)]

@@ -86,26 +86,32 @@ def parse(event: object, config: Config) -> PingReport:
 
 
 def sync_pinged(report: PingReport, store, client, now: dt.datetime, triggers) -> PingReport:
-    """Store the pinged run (and its jobs once it completed): one conditional GET, a few if it is finishing."""
-    from quartz.sync.bookkeeping import Bookkeeping
-    from quartz.sync.runs import FIRST_PAGE_DEPTH, _Counts, _WorkflowSync
-
+    """Store the pinged run (and its jobs once it completed): one conditional GET, a few if it is finishing.
+    Never raises for what GitHub answers: the note says why the run was not synced first."""
     ping = report.ping
     if ping is None:
         return report
     try:
-        run = _wait_for_completion(report, client, now)
+        _sync_run(report, store, client, now, triggers)
     except DeadlineReached:
         report.note = f"ping for run {ping.run_id} of {ping.repo}: the time budget ran out; the sync will see it"
-        return report
-    except GitHubError as exc:
-        report.note = f"ping ignored: run {ping.run_id} of {ping.repo}: {cap(str(exc), 200)}"
-        return report
+    except (GitHubError, KeyError, TypeError, ValueError) as exc:  # the regular sync reads the run as always
+        why = str(exc) if isinstance(exc, GitHubError) else f"unexpected answer ({type(exc).__name__})"
+        report.note = f"ping ignored: run {ping.run_id} of {ping.repo}: {cap(' '.join(why.split()), 200)}"
+    return report
+
+
+def _sync_run(report: PingReport, store, client, now: dt.datetime, triggers) -> None:
+    from quartz.sync.bookkeeping import Bookkeeping
+    from quartz.sync.runs import FIRST_PAGE_DEPTH, _Counts, _WorkflowSync
+
+    ping = report.ping
+    run = _wait_for_completion(report, client, now)
     workflow = Path(str(run.get("path") or "")).name
     if workflow not in ping.project.workflows:
         report.note = (f"ping ignored: run {ping.run_id} of {ping.repo} is of {_show(workflow)}, a workflow "
                        f"cascades.yaml does not watch for {ping.project.name}")
-        return report
+        return
     counts = _Counts()
     _WorkflowSync(store, client, now, ping.project, workflow, triggers, counts,
                   Bookkeeping(store, FIRST_PAGE_DEPTH)).ingest([run])
@@ -118,7 +124,6 @@ def sync_pinged(report: PingReport, store, client, now: dt.datetime, triggers) -
     state = "completed" if report.run_completed else f"still {_show(run.get('status'))}"
     report.note = (f"ping: synced run {ping.run_id} of {ping.repo} ({workflow}, {state}) first; "
                    f"{counts.jobs} jobs stored")
-    return report
 
 
 def _wait_for_completion(report: PingReport, client, now: dt.datetime) -> dict:
