@@ -202,3 +202,18 @@ def test_a_ping_for_a_workflow_quartz_does_not_watch_is_noted_and_stores_nothing
     report = ping_cycle(fleet, {"repo": "ROCm/rockrel", "run_id": run.id})
     assert report.status == "ok" and "'lint.yml', a workflow cascades.yaml does not watch" in report.ping.note
     assert fleet.stored(f"SELECT count(*) FROM workflow_runs WHERE run_id = {run.id}") == [(0,)]
+
+
+@pytest.mark.slow
+def test_pings_that_github_folded_into_one_cycle_lose_no_run(fleet):
+    """GitHub keeps one pending run per concurrency group: of two pings only the newer starts a cycle."""
+    fleet.cycle()
+    first = fleet.world.create_run("ROCm/rockrel", "multi_arch_release.yml", "main", event="schedule",
+                                   conclusion="success")
+    second = fleet.world.create_run("ROCm/rockrel", "multi_arch_release.yml", "main", event="schedule",
+                                    conclusion="success")
+    finish(fleet, max(first, second, key=lambda r: r.latest.completed))
+    report = ping_cycle(fleet, {"repo": "ROCm/rockrel", "run_id": second.id})  # the first ping was replaced
+    assert report.advance.started == 2 and report.advance.dispatched == 2
+    triggers = {row[0] for row in fleet.stored("SELECT trigger_run_id FROM cascade_runs")}
+    assert triggers == {first.id, second.id}
