@@ -98,6 +98,8 @@ def _cycle_args(p):
     _target(p)
     p.add_argument("--deadline", type=float, default=None, metavar="SECONDS",
                    help="time budget: start no new work after this (default: 80%% of settings.schedule_interval)")
+    p.add_argument("--ping", default=None, metavar="EVENT_FILE",
+                   help="a quartz-ping repository_dispatch event (GITHUB_EVENT_PATH): sync that run first")
 
 
 def _demo_args(p):

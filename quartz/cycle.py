@@ -56,6 +56,7 @@ class CycleReport:
     archive: object = None  # history moved to Parquet after the push (quartz.store.history.run.ArchiveResult)
     render_restored: bool = False  # the render started from the published manifest
     publish: object = None
+    ping: object = None  # the ping that started this cycle (quartz.sync.ping.PingReport), if one did
     requests: int = 0
     points: int = 0
     bytes_pulled: int = 0
@@ -91,7 +92,8 @@ class CycleReport:
         if self.left_for_next():
             lines += [f"**Left for the next cycle** (the time budget ran out; this is normal for a long "
                       f"backfill): {'; '.join(self.left_for_next())}", ""]
-        lines += [part.markdown() for part in (self.sync, self.advance, self.notify) if part is not None]
+        parts = (self.ping, self.sync, self.advance, self.notify)
+        lines += [part.markdown() for part in parts if part is not None]
         return "\n".join(lines)
 
     def left_for_next(self) -> list[str]:
@@ -143,13 +145,15 @@ class _Timer:
 def run_cycle(config: Config, location: str, client, site_dir: str | Path, target: str | None,
               now: dt.datetime, *, workdir: str | Path | None = None,
               clock: Callable[[], dt.datetime] | None = None, s3=None, render: bool = True,
-              on_phase: Callable[[str], None] | None = None, deadline: Deadline | None = None) -> CycleReport:
+              on_phase: Callable[[str], None] | None = None, deadline: Deadline | None = None,
+              ping=None) -> CycleReport:
     """One whole cycle. `clock` gives the time at each phase (default: `now` throughout);
-    `render=False` skips the site (the demo renders once, after its last cycle).
+    `render=False` skips the site (the demo renders once, after its last cycle); `ping` (a
+    quartz.sync.ping.PingReport) makes it sync the pinged run and advance before the regular sync.
 
     A render or publish failure does not raise: it is in `report.failure`, after the store was pushed."""
     clock = clock or (lambda: now)
-    report = CycleReport(cycle_id=f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", started_at=now)
+    report = CycleReport(cycle_id=f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", started_at=now, ping=ping)
     timer = _Timer(report, on_phase)
     with tempfile.TemporaryDirectory(prefix="quartz-cycle-") as scratch:
         with timer.phase("pull"):
@@ -179,7 +183,6 @@ def run_cycle(config: Config, location: str, client, site_dir: str | Path, targe
 def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer, clock, s3,
                       deadline: Deadline | None = None) -> None:
     """The phases that change the store. An unexpected error still leaves what was committed, to be pushed."""
-    from quartz.cascades import advance as dispatch
     from quartz.notify import outbox
     from quartz.store.db import Store
     from quartz.sync import runs as sync_module
@@ -189,17 +192,21 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
     try:
         client.use_store(store)
         store.execute("cycle/log_start", cycle_id=report.cycle_id, started_at=report.started_at)
+        advance = _advance_step(config, store, client, clock, pulled, s3, deadline)
+        first = None
+        if report.ping is not None and report.ping.ping is not None:
+            with timer.phase("ping"):  # the pinged run first, then what it unblocks, then the rest
+                from quartz.sync.ping import sync_pinged
+                sync_pinged(report.ping, store, client, clock(), sync_module.trigger_matchers(config))
+                first = advance()
         with timer.phase("sync"):
             report.sync = sync_module.sync(config, store, client, clock(),
                                            deadline=deadline and deadline.share(SYNC_SHARE))
         if report.sync.fatal is not None:
             raise report.sync.fatal  # GitHub down or the token rejected: advance would fail the same way
         with timer.phase("advance"):
-            report.advance = dispatch.advance(
-                config, store, client, clock(),
-                before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
-                deadline=deadline and deadline.share(ADVANCE_SHARE),
-            )
+            from quartz.sync.ping import merge_advance
+            report.advance = merge_advance(first, advance())
         with timer.phase("notify"):  # after advance, so a cascade it finished is told this cycle
             report.notify = outbox.run(config, store, client, clock(), report.cycle_id,
                                        before_send=lambda: storage.push_checkpoint(pulled, store, client=s3))
@@ -215,6 +222,15 @@ def _sync_and_advance(config, pulled, client, report: CycleReport, timer: _Timer
         raise
     finally:
         store.close()
+
+
+def _advance_step(config, store, client, clock, pulled, s3, deadline: Deadline | None):
+    from quartz.cascades import advance as dispatch
+
+    return lambda: dispatch.advance(
+        config, store, client, clock(),
+        before_send=lambda _intent: storage.push_checkpoint(pulled, store, client=s3),
+        deadline=deadline and deadline.share(ADVANCE_SHARE))
 
 
 def _log_finish(store, report: CycleReport, finished_at: dt.datetime, error: str | None) -> None:
@@ -298,9 +314,12 @@ def main(args) -> int:
     target = args.target or os.environ.get("QUARTZ_PUBLISH_TARGET")
     started = dt.datetime.now(dt.UTC)
     deadline = cycle_deadline(config, getattr(args, "deadline", None))
+    from quartz.sync import ping as ping_module
+
+    ping = ping_module.read(getattr(args, "ping", None), config)
     try:
         report = run_cycle(config, args.store, client, args.out, target, started,
-                           clock=lambda: dt.datetime.now(dt.UTC), deadline=deadline)
+                           clock=lambda: dt.datetime.now(dt.UTC), deadline=deadline, ping=ping)
     except storage.StoreRaceLost as exc:
         # Another cycle pushed first: its store stands, and the next cycle redoes this one's work.
         print(f"quartz cycle: {exc}", file=sys.stderr)
@@ -313,6 +332,8 @@ def main(args) -> int:
     _write_summary(text)
     print(f"quartz cycle {report.cycle_id}: {report.status}; "
           + ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items()))
+    if report.ping is not None:
+        print(report.ping.note)
     if report.sync is not None:
         print(report.sync.summary())
     if report.left_for_next():

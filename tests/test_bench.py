@@ -84,6 +84,17 @@ def test_sizes_and_goals_are_reported(figures):
     assert figures["command"] == "quartz bench --quick"
 
 
+def test_time_to_signal_is_measured_for_a_three_stage_cascade(figures):
+    signal = figures["time_to_signal"]
+    assert signal["hand_offs"] == 3 and len(signal["pings"]["seconds"]) == 3  # each ping dispatched its stage
+    jobs = signal["job_triggers"]
+    assert len(jobs["latency_s"]) == 3 and all(0 <= s <= signal["schedule_interval_s"] for s in jobs["latency_s"])
+    assert all(s > 0 for s in jobs["dispatched_before_upstream_end_s"])  # before the upstream run ended
+    assert "Time to signal" in report.table(figures) and "(a model:" in report.table(figures)
+    goals = {g["goal"]: g for g in figures["goals"]}
+    assert "ping: upstream done → downstream dispatched, Quartz's own time (s)" in goals
+
+
 def test_test_reports_are_measured_apart(figures):
     reports = figures["test_reports"]
     assert reports["cases"] == 50_000 and reports["stored_cases"] == 150

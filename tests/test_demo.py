@@ -44,6 +44,26 @@ def test_demo_plays_passed_failed_and_running_cascades(demo_site):
     assert reruns >= 1, "the demo shows a run re-run by hand"
 
 
+def test_demo_hands_off_by_schedule_by_ping_and_by_job_level_trigger(demo_site):
+    root, report = demo_site
+    assert report.pings >= 3
+    with Store.open(root / "quartz.duckdb", read_only=True) as store:
+        rows = store.db.execute(
+            "SELECT cr.cascade, cs.stage, epoch(cs.dispatched_at - cs.signal_at), cs.signal, cs.cascade_run_id "
+            "FROM cascade_stages cs JOIN cascade_runs cr USING (cascade_run_id) WHERE cs.signal_at IS NOT NULL"
+            ).fetchall()
+    scheduled = [r for r in rows if r[:2] == ("nightly", "pytorch")]  # ROCm's run does not ping
+    pinged = [r for r in rows if r[:2] == ("nightly", "vllm")]  # PyTorch's build pings when it ends
+    early = [r for r in rows if r[0] == "torch-early"]
+    assert scheduled and pinged and early
+    assert all(r[2] < 60 for r in pinged) and max(r[2] for r in scheduled) > 60
+    assert all("jobs build of the trigger run" in r[3] for r in early)
+    nightly = json.loads((root / "site/api/v1/cascades" / f"{pinged[0][4]}.json").read_text())
+    timing = {s["name"]: s["timing"] for s in nightly["stages"]}
+    assert timing["vllm"]["dispatch_latency_s"] < 60 < timing["pytorch"]["dispatch_latency_s"]
+    assert "completed" in timing["vllm"]["signal"]
+
+
 def test_demo_site_has_red_and_green_projects_and_fresh_data(demo_site):
     root, _ = demo_site
     health = json.loads((root / "site" / "api" / "v1" / "health.json").read_text())

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 import requests
 from github import GithubException
 
-from quartz.cascades import engine
+from quartz.cascades import engine, jobtriggers
 from quartz.cascades import state as cascade_store
 from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
@@ -170,9 +170,12 @@ def start_triggered(config: Config, store, now: datetime, api_url: str, report: 
         if cascade.trigger is None:
             continue
         not_before = max(first_seen[cascade.name] - grace, now - engine.TRIGGER_MAX_AGE)
-        rows = store.query("cascades/trigger_candidates", project=cascade.trigger.project,
-                           workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
-        candidates = [cascade_store.run_view(r) for r in rows]
+        if cascade.trigger.jobs:
+            candidates = jobtriggers.candidates(store, cascade, not_before)
+        else:
+            rows = store.query("cascades/trigger_candidates", project=cascade.trigger.project,
+                               workflow=cascade.trigger.workflow, cascade=cascade.name, not_before=not_before)
+            candidates = [cascade_store.run_view(r) for r in rows]
         one = replace(config, cascades={cascade.name: cascade})
         for new_run in engine.plan_triggers(one, candidates, set(), first_seen, now, api_url=api_url):
             try:
@@ -217,7 +220,7 @@ def complete_from_github(config: Config, store, client, snap: Snapshot, now: dat
         for run_id, run in list(runs.items()):
             if run.completed and run.artifact_names is None:
                 runs[run_id] = replace(run, artifact_names=fetch_artifact_names(store, client, run))
-    return replace(snap, found=found, runs=runs)
+    return jobtriggers.with_stage_jobs(store, cascade, replace(snap, found=found, runs=runs))
 
 
 def _uses_artifact_names(cascade) -> bool:
@@ -289,6 +292,7 @@ def claim(store, action: engine.Dispatch, now: datetime) -> bool:
                 "cascades/stage_claim", cascade_run_id=action.cascade_run_id, stage=action.stage,
                 previous_attempt=action.previous_attempt, attempt=action.attempt,
                 correlation_id=action.correlation_id, repo=action.repo, now=now,
+                signal_at=action.signal_at, signal=action.signal,
                 reason=f"dispatching to {action.repo} ({action.target}){where}")
             if not claimed:
                 raise Stale(action.correlation_id)

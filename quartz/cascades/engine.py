@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from quartz.cascades import signal
 from quartz.config import Cascade, Config, Stage, templating
 from quartz.errors import BadInput
 from quartz.site import paths
@@ -96,6 +97,7 @@ class RunView:
     run_started_at: datetime | None = None
     updated_at: datetime | None = None
     artifact_names: tuple[str, ...] | None = None  # None: not known yet
+    jobs_succeeded_at: datetime | None = None  # a job-level trigger's jobs all succeeded (cascades/jobtriggers.py)
 
     @property
     def completed(self) -> bool:
@@ -203,6 +205,8 @@ class Dispatch:
     target: str  # workflow file or event type
     ref: str | None
     payload: Mapping  # inputs or client_payload
+    signal_at: datetime | None = None  # when the upstream signal it waited for was complete (cascades/signal.py)
+    signal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -475,14 +479,14 @@ def render_ref(config: Config, cascade_run: CascadeRunState, stage: Stage, conte
 
 def trigger_matches(cascade: Cascade, run: RunView) -> bool:
     t = cascade.trigger
-    if t is None or not run.completed:
+    if t is None or not (run.jobs_succeeded_at if t.jobs else run.completed):
         return False
     return (
         run.project == t.project
         and run.workflow == t.workflow
         and (t.branch is None or run.head_branch == t.branch)
         and (t.event is None or run.event == t.event)
-        and (t.conclusion == "any" or run.conclusion == t.conclusion)
+        and (bool(t.jobs) or t.conclusion == "any" or run.conclusion == t.conclusion)
     )
 
 
@@ -507,10 +511,15 @@ def plan_triggers(config: Config, candidates: list[RunView], started: set[tuple[
                 params={n: p.default for n, p in cascade.params.items() if p.default is not None},
                 upstream={cascade.trigger.project: run.results(api_url)},
                 stages=tuple(cascade.stages),
-                reason=f"{cascade.trigger.project} {run.workflow} {run.conclusion} on {run.head_branch} — {run.link()}",
+                reason=f"{cascade.trigger.project} {run.workflow} {_trigger_words(cascade.trigger, run)} on "
+                       f"{run.head_branch} — {run.link()}",
             ))
             started = started | {(cascade.name, run.run_id)}
     return actions
+
+
+def _trigger_words(trigger, run: RunView) -> str:
+    return f"jobs {', '.join(trigger.jobs)} succeeded" if trigger.jobs else str(run.conclusion)
 
 
 # ---------------------------------------------------------------- advancing one cascade run
@@ -605,13 +614,20 @@ class _Planner:
         if bad:
             self.skip(st, bad)
             return
-        waiting = [p for p in parents if self.status[p] != "success"]
+        waiting = [p for p in parents if self.status[p] != "success" and not self.handed_off(p)]
         if waiting:
             parts = [f"{p}: {self.brief.get(p, self.status[p])}" for p in waiting]
             self.explain(st, "waiting for " + "; ".join(parts))
             self.brief[st.stage] = "waiting for " + ", ".join(waiting)
             return
         self.dispatch(st, stage)
+
+    def handed_off(self, parent: str) -> bool:
+        """A parent whose `jobs` succeeded while its run still goes on (cascades/jobtriggers.py)."""
+        definition = self.cascade.stages.get(parent)
+        run = self.run_of.get(parent)
+        return bool(definition and definition.jobs and run and run.jobs_succeeded_at
+                    and self.status[parent] == "running")
 
     def skip(self, st: StageState, bad: list[str]) -> None:
         words = []
@@ -665,8 +681,10 @@ class _Planner:
             return
         self.status[st.stage] = "dispatched"
         self.brief[st.stage] = "dispatched just now"
+        trigger = self.snap.runs.get(self.cr.trigger_run_id) if self.cr.trigger_run_id else None
         self.emit(Dispatch(self.id, stage.name, attempt, st.attempt, corr, stage.kind, repo,
-                           stage.workflow or stage.event_type, ref, payload))
+                           stage.workflow or stage.event_type, ref, payload,
+                           *signal.for_stage(self.cascade, stage, self.run_of, trigger)))
 
     # dispatched: look for the run, or time out
 

@@ -44,6 +44,7 @@ def stage_fields(config: Config, cascade: Cascade, name: str) -> dict[str, str]:
         "dispatch_timeout": _duration(stage.dispatch_timeout_s),
         "correlation_input": stage.correlation_input,
         "report_status": str(stage.report_status).lower(),
+        "jobs": ", ".join(stage.jobs),
     }
     fields.update(_flatten("inputs", stage.inputs))
     fields.update(_flatten("client_payload", stage.client_payload))
@@ -58,7 +59,7 @@ def cascade_fields(cascade: Cascade) -> dict[str, str]:
         fields.update({
             "trigger.project": trigger.project, "trigger.workflow": trigger.workflow,
             "trigger.branch": trigger.branch or "", "trigger.event": trigger.event or "",
-            "trigger.conclusion": trigger.conclusion,
+            "trigger.conclusion": trigger.conclusion, "trigger.jobs": ", ".join(trigger.jobs),
         })
     for param in cascade.params.values():
         base = f"params.{param.name}"
@@ -220,7 +221,8 @@ def mermaid(config: Config, cascade: Cascade, *, added=(), changed=()) -> list[s
     ids = {name: f"s{index}" for index, name in enumerate(cascade.stages)}
     if cascade.trigger:
         t = cascade.trigger
-        parts = [t.project, t.workflow] + ([f"@ {t.branch}"] if t.branch else []) + [t.conclusion]
+        parts = [t.project, t.workflow] + ([f"@ {t.branch}"] if t.branch else []) + (
+            [f"jobs {', '.join(t.jobs)}"] if t.jobs else [t.conclusion])
     else:
         parts = ["manual start"] + ([f"params: {' '.join(cascade.params)}"] if cascade.params else [])
     lines = ["flowchart LR", f'  start(["{" · ".join(_label(p) for p in parts)}"])']

@@ -194,6 +194,9 @@ class _Validator:
                         f"workflow '{trigger.get('workflow')}' is not listed in projects.{project}.workflows "
                         f"({', '.join(workflows) or 'none'}); Quartz only sees runs of listed workflows",
                     )
+            if trigger.get("jobs") and trigger.get("conclusion", "success") != "success":
+                self.error(base + ("trigger", "conclusion"), "a trigger with `jobs` starts when those jobs "
+                           "succeeded; leave `conclusion` out (or `success`)")
         for stage_name, stage in stages.items():
             path = base + ("stages", stage_name)
             self.check_name(path, stage_name, "stage")
@@ -230,6 +233,10 @@ class _Validator:
                 if "client_payload" in stage:
                     self.error(path + ("client_payload",),
                                "'client_payload' applies to repository_dispatch stages only", key=True)
+            watched = ((projects.get(project) or {}).get("workflows") or []) if project in projects else []
+            if "jobs" in stage and stage.get("workflow") not in watched:
+                self.error(path + ("jobs",), f"'jobs' needs a workflow stage whose workflow is listed in "
+                                             f"projects.{project}.workflows (sync reads its jobs)", key=True)
             for index, parent in enumerate(stage.get("depends_on") or []):
                 if parent == stage_name:
                     self.error(path + ("depends_on", index), f"stage '{stage_name}' depends on itself")
@@ -346,6 +353,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             branch=t.get("branch"),
             event=t.get("event"),
             conclusion=t.get("conclusion", "success"),
+            jobs=tuple(t.get("jobs") or ()),
         )
     params = {
         pname: Param(
@@ -378,6 +386,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             correlation_input=s.get("correlation_input", DEFAULT_CORRELATION_INPUT),
             report_status=bool(s.get("report_status", raw.get("report_status", False))),
             ref_explicit="ref" in s,
+            jobs=tuple(s.get("jobs") or ()),
         )
     return Cascade(
         name=name,

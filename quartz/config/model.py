@@ -49,6 +49,7 @@ class Trigger:
     branch: str | None
     event: str | None
     conclusion: str  # "any" matches every conclusion
+    jobs: tuple[str, ...] = ()  # glob patterns on job names: start once these jobs succeeded (cascades/jobtriggers.py)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Stage:
     correlation_input: str
     report_status: bool
     ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
+    jobs: tuple[str, ...] = ()  # glob patterns: dependants start once these jobs of its run succeeded
 
     @property
     def kind(self) -> str:

@@ -52,6 +52,9 @@ TRIGGER = {
         "branch": {"type": "string"},
         "event": {"type": "string"},
         "conclusion": {"enum": CONCLUSIONS},
+        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
+                 "uniqueItems": True, "description": "Glob patterns on job names (e.g. 'build*'): the cascade "
+                 "starts once these jobs of the run succeeded, while the rest of the run still goes on."},
     },
 }
 
@@ -83,6 +86,9 @@ STAGE = {
         "dispatch_timeout": _duration,
         "correlation_input": {"type": "string"},
         "report_status": {"type": "boolean"},
+        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
+                 "uniqueItems": True, "description": "Glob patterns on job names: the stages that depend on this "
+                 "one start once these jobs of its run succeeded, while the rest of the run still goes on."},
     },
 }
 

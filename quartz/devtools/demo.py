@@ -9,6 +9,11 @@ PyTorch build fails (its dependants are skipped with the reason), a kernel test 
 re-run by hand until it passes, a release cascade started by hand, and
 tonight's nightly still running when the demo stops.
 
+Hand-offs three ways, side by side on the cascade pages: the ROCm nightly's run reaches PyTorch at the next
+(hourly) cycle — schedule only; PyTorch's build and the inference-stack kernels ping when their runs end
+(as .github/actions/ping does), so a cycle starts PING_QUEUE later and hands off at once; and `torch-early`
+starts from PyTorch's build job (a job-level trigger) while its test shards still run.
+
 Notifications go to a local webhook sink the demo starts (its messages land in
 site/demo-webhook.json) and to issues in a simulated ROCm/quartz-alerts, unless
 cascades.yaml has a `notify:` section of its own.
@@ -31,6 +36,11 @@ TOKEN = "demo-token"  # the simulator's own; never a real credential
 LIVE_DAYS = 2
 STEP = dt.timedelta(hours=1)
 DEMO_MARKER = "demo:store"
+# The workflows whose runs ping Quartz when they end (their last job is the ping action), and how long the
+# simulated GitHub takes to start the Quartz workflow for a ping.
+PINGING = (("pytorch", "rocm-build.yml"), ("triton", "amd-ci.yml"), ("aiter", "aiter-test.yaml"),
+           ("flash_attention", "rocm-ci.yml"))
+PING_QUEUE = dt.timedelta(seconds=20)
 
 # What happens to the runs each cascade stage starts, by nightly: (cascade, stage) → conclusion.
 STORY = {
@@ -61,6 +71,7 @@ class DemoReport:
     site: Path | None = None
     store: Path | None = None
     messages: dict[str, int] = field(default_factory=dict)  # webhook messages / issues opened / closed
+    pings: int = 0  # cycles a ping started
 
 
 def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14, seed: int = 7,
@@ -77,7 +88,7 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
     live_from = end - dt.timedelta(days=LIVE_DAYS)
     _fresh_store(store_path)
 
-    world = simworld.build_world(config, end - dt.timedelta(days=days + 1), seed=seed)
+    world = simworld.build_world(config, end - dt.timedelta(days=days + 1), seed=seed, jobs=_build_then_test())
     config = demo_notify.configure(config, world)
     world.advance_to(live_from)
     history = simworld.add_history(world, config, days - LIVE_DAYS, seed=seed)
@@ -102,13 +113,53 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
                 script.after_cycle(store, client)
             if final:
                 break
-            world.advance(STEP)
+            report.pings += _step_with_pings(world, config, client, store_path, site_dir, script)
         report.runs = len(world.runs)
         report.messages = demo_notify.finish(sink, world, site_dir)
     with Store.open(store_path) as store:
         report.cascade_runs = {r["status"]: r["count"] for r in store.query("demo/cascade_counts")}
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _build_then_test():
+    """PyTorch's build job ends an hour before its test shards (the simulator runs a run's jobs side by side)."""
+    from quartz.devtools.simulator import JobSpec
+
+    return {("pytorch", "rocm-build.yml"): [
+        JobSpec("build", 2400, 0.0, 0.0, ("linux-mi325-1gpu-rocm",)),
+        *(JobSpec(f"test ({n}/3)", 6000, 0.02, 0.02, ("linux-mi325-1gpu-rocm",)) for n in (1, 2, 3))]}
+
+
+def _step_with_pings(world, config: Config, client, store_path: Path, site_dir: Path, script) -> int:
+    """Advance one STEP; every pinging run that ends within it starts a cycle PING_QUEUE later."""
+    from quartz import cycle
+    from quartz.store.db import Store
+    from quartz.sync import ping as ping_module
+
+    until, pings, done = world.now + STEP, 0, set()
+    while True:
+        due = [(run.latest.completed, run.id, run) for project, workflow in PINGING
+               if project in config.projects
+               for run in world.runs_in(config.projects[project].repo, workflow, lo=world.now_ts - 86400)
+               if run.event == "workflow_dispatch"  # every run pings; only a cascade's hand-offs need it here
+               and (run.id, run.run_attempt) not in done and world.now_ts <= run.latest.completed
+               and run.latest.completed + PING_QUEUE.total_seconds() <= until.timestamp()]
+        if not due:
+            break
+        completed, run_id, run = min(due)
+        done.add((run_id, run.run_attempt))
+        world.advance(dt.timedelta(seconds=completed + PING_QUEUE.total_seconds() - world.now_ts))
+        ping = ping_module.parse({"repo": run.repo.full_name, "run_id": run.id}, config)
+        result = cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now, render=False,
+                                 clock=lambda: world.now, ping=ping)
+        if result.failure is not None:
+            raise result.failure
+        with Store.open(store_path) as store:
+            script.after_cycle(store, client)
+        pings += 1
+    world.advance(until - world.now)
+    return pings
 
 
 class _Script:
@@ -235,7 +286,8 @@ def main(args) -> int:
                       say=lambda text: print(text, file=sys.stderr))
     counts = ", ".join(f"{n} {status}" for status, n in sorted(report.cascade_runs.items())) or "none"
     index = (site_dir / "index.html").resolve()
-    print(f"demo: {report.cycles} cycles over {report.runs} simulated runs in {report.seconds:.0f} s; "
+    print(f"demo: {report.cycles} scheduled cycles and {report.pings} started by pings over {report.runs} simulated "
+          f"runs in {report.seconds:.0f} s; "
           f"cascade runs: {counts}")
     print(f"demo: notifications: {report.messages.get('webhook', 0)} webhook messages (site/demo-webhook.json), "
           f"{report.messages.get('opened', 0)} issues opened, {report.messages.get('closed', 0)} closed")

@@ -62,7 +62,9 @@ def _dispatch_types(config: Config) -> dict[str, set[str]]:
     return types
 
 
-def build_world(config: Config, start: dt.datetime, seed: int = 0) -> World:
+def build_world(config: Config, start: dt.datetime, seed: int = 0,
+                jobs: dict[tuple[str, str], list[JobSpec]] | None = None) -> World:
+    """`jobs`: (project, workflow) → its job list, instead of job_specs()'s."""
     world = World(start, seed=seed)
     declared = _declared_inputs(config)
     event_types = _dispatch_types(config)
@@ -86,7 +88,8 @@ def build_world(config: Config, start: dt.datetime, seed: int = 0) -> World:
                 repo, workflow, name=title,
                 run_name=(f"{title} ${{{{ inputs.{correlation} }}}}"
                           f"${{{{ github.event.client_payload.quartz.correlation_id }}}}"),
-                inputs=inputs, jobs=job_specs(project.name, workflow, seed),
+                inputs=inputs,
+                jobs=(jobs or {}).get((project.name, workflow)) or job_specs(project.name, workflow, seed),
                 queue_s=120 + 600 * _unit(seed, project.name),
                 on=tuple(on), dispatch_types=types,
                 artifacts=(("wheels", 350_000_000), ("test-reports", 2_000_000)),

@@ -209,7 +209,10 @@ def _versions(row: dict, trigger: dict | None, stages: list[dict]) -> list[dict]
 
 
 def _timing(row: dict, stages: list[dict], trigger: dict | None) -> dict:
-    """Per stage: when it could start (parents done), dispatch latency, queue time and run time."""
+    """Per stage: when it could start (parents done), dispatch latency, queue time and run time.
+
+    Dispatch latency runs from the upstream signal's completion as recorded at dispatch (cascades/signal.py:
+    a run's completion or a job-level hand-off) to the dispatch; unknown (null) when none was recorded."""
     finished = {}
     out = {}
     origin = row["created_at"]
@@ -224,7 +227,9 @@ def _timing(row: dict, stages: list[dict], trigger: dict | None) -> dict:
         out[s["name"]] = {
             "ready_at": iso(ready),
             "offset_s": seconds_between(origin, ready),
-            "dispatch_latency_s": seconds_between(ready, dispatched),
+            "dispatch_latency_s": seconds_between(r.get("signal_at"), dispatched),
+            "signal_at": iso(r.get("signal_at")),
+            "signal": cap(r.get("signal")),
             "queue_s": seconds_between(dispatched, started),
             "run_s": seconds_between(started, done),
             "_finished": finished[s["name"]],

@@ -96,7 +96,8 @@ class _Site:
         html = self.env.get_template(template).render(
             doc=doc, root=root, path=path, section=section, crumbs=crumbs, title=title, charts=charts,
             api=(root + api) if api else None, assets={k: root + v for k, v in self.assets.items()},
-            site_title=self.config.settings.title, releases=list(self.config.releases), **extra)
+            site_title=self.config.settings.title, releases=list(self.config.releases),
+            stale_after_s=3 * self.config.settings.schedule_interval_s, **extra)
         self.writer.write(path, html, print_)
 
     def json(self, path: str, doc: dict, print_: str = "") -> bytes:

@@ -50,7 +50,7 @@ from quartz.github.client import WONT_HEAL, GitHubClient, GitHubError, NotFound,
 from quartz.github.prefetch import prefetch
 from quartz.github.rows import MESSAGE_CAP, NAME_CAP, SHA_CAP, TITLE_CAP, URL_CAP, job_row, parse_time
 from quartz.progress import Progress
-from quartz.sync import failfast, failurelines, notfound, testreports
+from quartz.sync import failfast, failurelines, jobwatch, notfound, testreports
 from quartz.sync.artifacts import fetch_artifact_rows
 from quartz.sync.bookkeeping import Bookkeeping
 from quartz.text import cap
@@ -148,7 +148,7 @@ def sync(config: Config, store, client: GitHubClient, now: dt.datetime, *, proje
     book = Bookkeeping(store, FIRST_PAGE_DEPTH)
     if progress:
         progress.start(len(chosen))
-    triggers = _trigger_matchers(config)
+    triggers = trigger_matchers(config)
     for index, project in enumerate(chosen):
         if index == 1 and client.down_streak == 0:
             _prefetch_first_pages(client, chosen[1:])  # GitHub answered the first project: poll the rest at once
@@ -290,6 +290,8 @@ class _WorkflowSync:
             if not first.not_modified and self.more_than_first_page(first.body["workflow_runs"], watermark):
                 self.list_window(_floor_second(watermark - WATERMARK_OVERLAP), None)
         self.poll_open_runs_beyond_first_page()
+        if any(t.jobs for t in self.triggers):  # a job-level trigger waits for jobs of runs still going
+            self.counts.jobs += jobwatch.poll_open_runs(self.store, self.client, self.now, self.repo, self.workflow)
         self.fetch_needed_artifacts()
         newest = self.book.newest(self.repo, self.workflow)
         row = {"scope": self.scope, "watermark": newest or watermark or start, "backfilled_from": floor,
@@ -492,19 +494,26 @@ class _TriggerMatcher:
     branch: str | None
     event: str | None
     conclusion: str
+    jobs: tuple[str, ...] = ()  # a job-level trigger or stage: the jobs of open runs are polled (jobwatch.py)
+    watch_only: bool = False  # a stage's jobs: nothing to start, no artifacts to fetch
 
     def matches(self, row: Mapping) -> bool:
-        return ((self.branch is None or row["head_branch"] == self.branch)
+        return not self.watch_only and ((self.branch is None or row["head_branch"] == self.branch)
                 and (self.event is None or row["event"] == self.event)
                 and (self.conclusion == "any" or row["conclusion"] == self.conclusion))
 
 
-def _trigger_matchers(config: Config) -> dict[tuple[str, str], tuple[_TriggerMatcher, ...]]:
+def trigger_matchers(config: Config) -> dict[tuple[str, str], tuple[_TriggerMatcher, ...]]:
     found: dict[tuple[str, str], list[_TriggerMatcher]] = {}
     for cascade in config.cascades.values():
         t = cascade.trigger
         if t is not None:
-            found.setdefault((t.project, t.workflow), []).append(_TriggerMatcher(t.branch, t.event, t.conclusion))
+            found.setdefault((t.project, t.workflow), []).append(_TriggerMatcher(t.branch, t.event, t.conclusion,
+                                                                                      t.jobs))
+        for stage in cascade.stages.values():
+            if stage.jobs and stage.workflow:
+                found.setdefault((stage.project, stage.workflow), []).append(
+                    _TriggerMatcher(None, None, "any", stage.jobs, watch_only=True))
     return {k: tuple(v) for k, v in found.items()}
 
 

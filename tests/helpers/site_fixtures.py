@@ -352,6 +352,8 @@ def _cascade_history(store: Store, config, now: dt.datetime, b: _Builder, rng: r
                     "reason": b.text(reason) if reason else None, "correlation_id": corr,
                     "run_id": run_row["run_id"] if run_row else None, "repo": project.repo,
                     "dispatched_at": dispatched if attempt else None,
+                    "signal_at": clock if attempt else None,
+                    "signal": b.text("the upstream run completed") if attempt else None,
                     "started_at": started if has_run else None,
                     "finished_at": finished if status not in ("pending", "dispatched", "running") else None,
                     "updated_at": finished if status not in ("running", "pending", "dispatched") else now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quartz.cycle import PHASES
+from quartz.devtools.bench.signal import lines as signal_lines
 from quartz.devtools.bench.testreports import lines as test_report_lines
 
 MB = 1_000_000
@@ -57,6 +58,10 @@ def goals(figures: dict) -> list[dict]:
         ("peak memory of a cycle: MB", "< 2000", peak_memory(figures) / MB, peak_memory(figures) < 2000 * MB,
          "{:.0f}"),
     ]
+    if "time_to_signal" in figures:  # Quartz's own time from a ping to the dispatch
+        pinged = figures["time_to_signal"]["pings"]["max_s"]
+        rows.append(("ping: upstream done → downstream dispatched, Quartz's own time (s)", "< 60", pinged,
+                     pinged < 60, "{:.1f}"))
     return [{"goal": goal, "target": target, "value": value, "met": met,
              "shown": "n/a" if value is None else fmt.format(value)} for goal, target, value, met, fmt in rows]
 
@@ -82,6 +87,8 @@ def table(figures: dict) -> str:
     if "nightlies" in figures:
         from quartz.devtools.bench.nightlies import lines as nightly_lines
         lines += nightly_lines(figures["nightlies"])
+    if "time_to_signal" in figures:
+        lines += signal_lines(figures["time_to_signal"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     if "culprit" in figures:
