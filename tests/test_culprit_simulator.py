@@ -49,6 +49,14 @@ def test_broken_by_pytorch(fleet):
     assert back.inputs["rocm_run_id"] == str(fleet.cascade_runs()[-1]["trigger_run_id"])
     # The probes never changed the cascade or its stage; more cycles send nothing more.
     assert fleet.cascade_status(cid) == "failure" and fleet.stages(cid)["vllm"]["attempt"] == 1
+    # The passing probe is newer than the stage's red run, yet the branch stays red in the grid and for notify.
+    stage_run = fleet.stages(cid)["vllm"]["run_id"]
+    [cell] = [c for c in fleet.store.query("site/health_cells", stale_before=fleet.world.now - STEP * 100)
+              if c["project"] == "vllm" and c["run_id"] is not None]
+    [state] = [s for s in fleet.store.query("notify/branch_states", since=fleet.world.now - STEP * 1000)
+               if s["project"] == "vllm"]
+    assert (cell["run_id"], cell["conclusion"]) == (stage_run, "failure")
+    assert (state["run_id"], state["conclusion"]) == (stage_run, "failure")
     posts = fleet.dispatch_posts()
     for _ in range(3):
         fleet.world.advance(STEP)

@@ -3,6 +3,7 @@
 -- failed. Cancelled and skipped runs say nothing about the code and are left out.
 -- A run being re-run counts as its newest completed attempt left it (workflow_runs holds only the latest
 -- attempt, run_attempts the earlier ones): a re-run in progress changes nothing about its branch.
+-- A culprit probe's run (a stage dispatched again with older upstreams) is no news about its branch.
 WITH rerunning AS (  -- few: runs whose latest attempt has not completed, on a second attempt or later
     SELECT run_id, run_attempt FROM workflow_runs
     WHERE status <> 'completed' AND run_attempt > 1 AND project IS NOT NULL AND created_at >= $since
@@ -20,6 +21,7 @@ runs AS (
            CASE WHEN w.status = 'completed' THEN w.conclusion ELSE s.conclusion END AS conclusion
     FROM workflow_runs w LEFT JOIN settled s USING (run_id)
     WHERE w.project IS NOT NULL AND w.created_at >= $since
+      AND w.run_id NOT IN (SELECT run_id FROM culprit_probes WHERE run_id IS NOT NULL)
 ),
 ranked AS (
     SELECT project, branch, workflow, run_id, run_attempt, html_url, conclusion, display_title, head_sha, created_at,

@@ -3,6 +3,7 @@
 -- and the newest run still going (ignoring in-flight runs older than $stale_before,
 -- which are runs sync lost track of, not runs in progress).
 -- One arg_max of a struct per kind of run, not one per column: 40% less for a year of runs.
+-- A culprit probe's run ran the branch with older upstreams: it says nothing of the branch as it is.
 WITH newest AS (
     SELECT project, head_branch, workflow_path,
         arg_max({'run_id': run_id, 'conclusion': conclusion, 'finished_at': updated_at, 'head_sha': head_sha,
@@ -12,6 +13,7 @@ WITH newest AS (
         max(fetched_at) AS fetched_at
     FROM workflow_runs
     WHERE project IS NOT NULL AND head_branch IS NOT NULL
+      AND run_id NOT IN (SELECT run_id FROM culprit_probes WHERE run_id IS NOT NULL)
     GROUP BY project, head_branch, workflow_path
 )
 SELECT project, head_branch AS branch, workflow_path, done.run_id AS run_id, done.conclusion AS conclusion,
