@@ -245,10 +245,8 @@ def _match_line(line: object, ordered: Sequence[Rule]) -> tuple[Rule, re.Match[s
 
 def _chained(lines: Sequence[str], index: int) -> bool:
     """Whether the line is followed (within 3 lines) by Python's note that another exception came of it."""
-    for line in lines[index + 1:index + 4]:
-        if isinstance(line, str) and line.strip().startswith(_CHAINED):
-            return True
-    return False
+    following = lines[index + 1:index + 4]
+    return any(isinstance(line, str) and line.strip().startswith(_CHAINED) for line in following)
 
 
 def find_failure(data: bytes | str, rules: Sequence[Rule] | None = None) -> Failure | None:

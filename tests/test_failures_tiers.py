@@ -1,0 +1,196 @@
+"""The tiers on log shapes of other CI systems and tools (issue 26): the cause over its consequences.
+
+Every log here is real-shaped: the lines are in the format the named tool prints (the source is cited at
+each case); names, paths and numbers are made up. Real logs with stated answers are in the corpus test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from quartz.failures import classify, find_failure, load_rules, strip_prefix
+
+RULES = load_rules()
+
+# (why, log lines, the line that must be found, its rule)
+CASES = [
+    # AddressSanitizer's report (github.com/google/sanitizers/wiki/AddressSanitizerExampleUseAfterFree); the
+    # SUMMARY line and the abort after it are the same crash said again.
+    ("sanitizer over SIGABRT and its summary",
+     ["[ RUN      ] Parser.Reads", "=================================================================",
+      "==4521==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc 0x4f2 bp 0x7ff",
+      "READ of size 4 at 0x602000000010 thread T0", "    #0 0x4f2 in Parse src/parse.c:12",
+      "SUMMARY: AddressSanitizer: heap-use-after-free src/parse.c:12 in Parse", "==4521==ABORTING",
+      "Aborted (core dumped)", "make: *** [Makefile:30: check] Error 134"],
+     "==4521==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010 at pc 0x4f2 bp 0x7ff",
+     "sanitizer"),
+    # Mozilla's harness lines in a Taskcluster log (`[task <time>] <clock>     INFO - `), as in
+    # mozilla-mobile/fenix#20408: PROCESS-CRASH names the crash, the signal only says how it died.
+    ("PROCESS-CRASH over SIGSEGV, behind Taskcluster's prefixes",
+     ["[task 2026-05-01T06:22:07.750Z] 06:22:00     INFO -  mozcrash Copy/paste: minidump_stackwalk",
+      "[task 2026-05-01T06:22:07.751Z] 06:22:00     INFO -  Crash reason:  SIGSEGV /SEGV_MAPERR",
+      "[task 2026-05-01T06:22:07.752Z] 06:22:00    ERROR -  PROCESS-CRASH | dom/tests/test_x.html | "
+      "application crashed [@ mozilla::dom::Foo::Bar]",
+      "[task 2026-05-01T06:22:07.753Z] 06:22:00     INFO -  Return code: 1",
+      "[taskcluster 2026-05-01T06:22:08.000Z] === Task Finished ===",
+      "[taskcluster:error] exit status 1"],
+     "[task 2026-05-01T06:22:07.752Z] 06:22:00    ERROR -  PROCESS-CRASH | dom/tests/test_x.html | "
+     "application crashed [@ mozilla::dom::Foo::Bar]", "process-crash-report"),
+    ("TEST-UNEXPECTED-FAIL behind Taskcluster's prefixes",
+     ["[task 2026-05-01T06:22:07.750Z] 06:22:00     INFO -  TEST-PASS | dom/tests/test_a.html | ok",
+      "[task 2026-05-01T06:22:07.751Z] 06:22:00     INFO -  TEST-UNEXPECTED-FAIL | dom/tests/test_b.html | "
+      "expected 1, got 2",
+      "[task 2026-05-01T06:22:07.752Z] 06:22:00     INFO -  Return code: 1"],
+     "[task 2026-05-01T06:22:07.751Z] 06:22:00     INFO -  TEST-UNEXPECTED-FAIL | dom/tests/test_b.html | "
+     "expected 1, got 2", "mozilla-test-unexpected"),
+    # Gradle's console for a failed test task (JUnit 5 names end in `()`; Gradle's docs, "Testing in Java &
+    # JVM projects"), behind Jenkins' Timestamper `HH:MM:SS ` prefix.
+    ("Gradle: the failed test over the task and the build",
+     ["19:15:51 > Task :core:test", "19:15:58 ", "19:15:58 ParserTest > readsEmptyInput() FAILED",
+      "19:15:58     org.opentest4j.AssertionFailedError at ParserTest.java:42", "19:15:58 ",
+      "19:15:58 12 tests completed, 1 failed", "19:15:58 > Task :core:test FAILED", "19:15:58 ",
+      "19:15:58 FAILURE: Build failed with an exception.", "19:15:58 * What went wrong:",
+      "19:15:58 Execution failed for task ':core:test'.",
+      "19:15:58 > There were failing tests. See the report at: file:///w/core/build/reports/tests/test/index.html",
+      "19:15:58 BUILD FAILED in 41s"],
+     "19:15:58 ParserTest > readsEmptyInput() FAILED", "junit-test-failed"),
+    # JUnit 4 under Gradle prints the method without `()`.
+    ("Gradle, JUnit 4 names", ["com.example.MyTest > shouldDoSomething FAILED",
+                               "    java.lang.AssertionError: expected:<1> but was:<2>"],
+     "com.example.MyTest > shouldDoSomething FAILED", "junit-test-failed"),
+    ("Gradle: the task, when no test or compiler names the cause",
+     ["> Task :app:mergeDebugResources FAILED", "FAILURE: Build failed with an exception.", "* What went wrong:",
+      "Execution failed for task ':app:mergeDebugResources'.", "BUILD FAILED in 3s"],
+     "Execution failed for task ':app:mergeDebugResources'.", "gradle-task-failed"),
+    # maven-compiler-plugin: javac's finding as `[ERROR] <file>:[line,col] <message>`, then the goal.
+    ("Maven/javac: the compiler's line over the failed goal",
+     ["[INFO] Compiling 120 source files to /w/target/classes", "[ERROR] COMPILATION ERROR : ",
+      "[ERROR] /w/src/main/java/org/example/Foo.java:[42,46] cannot access org.example.Bar",
+      "[INFO] 1 error", "[INFO] BUILD FAILURE",
+      "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile "
+      "(default-compile) on project core: Compilation failure", "[ERROR] -> [Help 1]"],
+     "[ERROR] /w/src/main/java/org/example/Foo.java:[42,46] cannot access org.example.Bar", "javac-error"),
+    # maven-surefire-plugin's per-test line.
+    ("Maven/surefire: the failed test over the totals",
+     ["[INFO] Running org.example.FooTest",
+      "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.05 s <<< FAILURE! - in "
+      "org.example.FooTest",
+      "[ERROR] testParse(org.example.FooTest)  Time elapsed: 0.01 s  <<< FAILURE!",
+      "java.lang.AssertionError: expected:<1> but was:<2>", "[ERROR] Tests run: 3, Failures: 1, Errors: 0",
+      "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:3.2.2:test (default-test) "
+      "on project core: There are test failures."],
+     "[ERROR] testParse(org.example.FooTest)  Time elapsed: 0.01 s  <<< FAILURE!", "junit-test-failed"),
+    # The Linux kernel's modpost (scripts/mod/modpost.c) and kconfig (scripts/kconfig/conf.c) messages.
+    ("kernel: modpost over make",
+     ["  MODPOST Module.symvers", "ERROR: modpost: \"drm_gem_fb_create\" [drivers/gpu/drm/foo/foo.ko] undefined!",
+      "make[2]: *** [scripts/Makefile.modpost:145: Module.symvers] Error 1",
+      "make[1]: *** [Makefile:1961: modpost] Error 2", "make: *** [Makefile:234: __sub-make] Error 2"],
+     "ERROR: modpost: \"drm_gem_fb_create\" [drivers/gpu/drm/foo/foo.ko] undefined!", "kernel-build-error"),
+    ("kernel: a missing defconfig",
+     ["  HOSTCC  scripts/kconfig/conf.o", "***", "*** Can't find default configuration "
+      "\"arch/arm64/configs/foo_defconfig\"!", "***",
+      "make[1]: *** [scripts/kconfig/Makefile:94: foo_defconfig] Error 1"],
+     "*** Can't find default configuration \"arch/arm64/configs/foo_defconfig\"!", "kernel-build-error"),
+    # git's own fatal line, then the checkout action's exit-code annotation (HUD fixture
+    # checkout_ciflow_tag_missing.txt has the same pair).
+    ("the cause over the process's exit code",
+     ["##[error]fatal: couldn't find remote ref refs/tags/v1", "##[error]The process '/usr/bin/git' failed "
+      "with exit code 128"], "##[error]fatal: couldn't find remote ref refs/tags/v1", "gha-error"),
+    # pytest's `-rf` summary with durations (pytest-rerunfailures / PyTorch's `--durations` form, HUD
+    # fixture pytest_failure.txt), then the KeyboardInterrupt of the timeout that killed the run.
+    ("pytest FAILED with a duration over a later KeyboardInterrupt",
+     ["FAILED [310.0221s] test/test_c10d.py::TestGloo::test_all_gather - RuntimeError: Process 0 terminated",
+      "======================== 1 failed in 310.03s (0:05:10) =========================",
+      "Traceback (most recent call last):", "KeyboardInterrupt:", "Command took >15min, returning 124"],
+     "FAILED [310.0221s] test/test_c10d.py::TestGloo::test_all_gather - RuntimeError: Process 0 terminated",
+     "pytest-failed"),
+    # pytest's banner when a timeout interrupts the run (HUD fixture python_test_keyboardinterrupt.txt).
+    ("a KeyboardInterrupt from a timeout over the runner's timeout note",
+     ["test_ops.py::test_a PASSED [ 90%]",
+      "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! KeyboardInterrupt !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+      "========== 1182 passed, 1523 skipped in 497.69s (0:08:17) ==========",
+      "Command took >30min, returning 124", "Got exit code 124"],
+     "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!! KeyboardInterrupt !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!", "test-interrupted"),
+    # PyTorch's run_test.py retry wrapper (HUD fixture unittest_failed_consistently.txt).
+    ("FAILED CONSISTENTLY over pytest's total",
+     ["================= 1 failed, 1107 deselected, 2 rerun in 1.66s ==================", "Got exit code 1",
+      "FAILED CONSISTENTLY: test/test_x.py::TestX::test_y"],
+     "FAILED CONSISTENTLY: test/test_x.py::TestX::test_y", "failed-consistently"),
+    # A test runner's own summary raised as an exception is a consequence (HUD collection_syntaxerror.txt).
+    ("the failing test's error over the runner's RuntimeError summary",
+     ["SyntaxError: invalid decimal literal", "Got exit code 1", "test_ops 3/4 failed!",
+      "RuntimeError: test_ops 3/4 failed!"], "SyntaxError: invalid decimal literal", "python-exception"),
+    # GitHub's REST error body (HUD fixture gh_api_rate_limit.txt).
+    ("the GitHub API rate limit",
+     ["{", '\t"message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support…",',
+      '\t"status": "403"', "}", "##[error]Process completed with exit code 1."],
+     '\t"message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support…",',
+     "github-rate-limit"),
+    # autoconf's configure (the `No acceptable C compiler found in $PATH` line) before make gives up.
+    ("a missing compiler over the exit code",
+     ["checking for gcc... no", "configure: error: in `/w/build':",
+      "configure: error: no acceptable C compiler found in $PATH", "Error: Process completed with exit code 77."],
+     "configure: error: no acceptable C compiler found in $PATH", "compiler-missing"),
+]
+
+
+@pytest.mark.parametrize(("why", "lines", "line", "rule"), CASES, ids=[c[0] for c in CASES])
+def test_the_cause_is_found(why, lines, line, rule):
+    failure = classify(lines, RULES)
+    assert failure is not None, why
+    assert (failure.line, failure.rule) == (line.strip(), rule), why
+
+
+def test_the_first_failing_step_wins_over_later_steps():
+    # HUD fixture artifact_not_found.txt: the download fails, a later `if: always()` upload step fails too.
+    lines = ["Run actions/download-artifact@v4", "##[error]Unable to download artifact(s): Artifact not found "
+             "for name: wheel-py3_10", "Run actions/upload-artifact@v4",
+             "##[error]No files were found with the provided path: /w/out. No artifacts will be uploaded."]
+    assert classify(lines, RULES).line_number == 2
+    # Within one step the last of equal lines wins: a retried command's final attempt.
+    retried = ["Run git fetch", "##[error]fatal: couldn't find remote ref refs/x", "Waiting 18 seconds",
+               "##[error]fatal: couldn't find remote ref refs/x"]
+    assert classify(retried, RULES).line_number == 4
+
+
+def test_a_chained_exception_gives_way_to_the_one_it_caused():
+    # Python's own wording (HUD fixture error_log1.txt has a three-link chain).
+    lines = ["requests.exceptions.ReadTimeout: Read timed out. (read timeout=10)", "",
+             "The above exception was the direct cause of the following exception:", "",
+             "Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
+             "OSError: We couldn't connect to 'https://huggingface.co' to load this file"]
+    failure = classify(lines, RULES)
+    assert (failure.line_number, failure.rule) == (7, "network-error")
+
+
+def test_the_key_is_the_same_behind_any_prefix():
+    plain = classify(["/src/a.cpp:12:3: error: expected ';' after expression"], RULES).key
+    for prefixed in ["19:15:58 /src/a.cpp:12:3: error: expected ';' after expression",
+                     "[task 2026-05-01T06:22:07.750Z] /src/a.cpp:12:3: error: expected ';' after expression",
+                     "[2026-05-01T19:15:58.123Z] /src/a.cpp:12:3: error: expected ';' after expression"]:
+        assert classify([prefixed], RULES).key == plain
+    assert find_failure(b"2026-12-02T18:41:58.1234567Z ##[error]Artifact not found for name: x\n").key == \
+        find_failure(b"2026-12-03T01:00:00.0000000Z ##[error]Artifact not found for name: x\n").key
+
+
+@pytest.mark.parametrize(("line", "text", "annotated"), [
+    ("19:15:58 [ERROR] boom", "[ERROR] boom", False),
+    ("[task 2026-05-01T12:00:00.123Z] 12:00:01     INFO -  TEST-UNEXPECTED-FAIL | a | b",
+     "TEST-UNEXPECTED-FAIL | a | b", False),
+    ("    java.lang.AssertionError at X.java:1", "java.lang.AssertionError at X.java:1", False),
+    ("##[error]boom", "boom", True),
+    ("[   12.345678] BUG: unable to handle page fault", "BUG: unable to handle page fault", False),
+    ("12:30 is not a clock prefix", "12:30 is not a clock prefix", False),
+])
+def test_strip_prefix(line, text, annotated):
+    assert strip_prefix(line) == (text, annotated)
+
+
+def test_a_fleet_rule_takes_a_tier():
+    rules = load_rules([{"name": "flaky-infra", "pattern": "^Infra hiccup", "priority": 10, "tier": "consequence"},
+                        {"name": "gha-error", "pattern": r"^##\[error\](?P<key>.*)", "priority": 5}])
+    by_name = {r.name: r for r in rules}
+    assert by_name["flaky-infra"].tier == "consequence" and by_name["gha-error"].tier == "annotation"
+    assert classify(["Infra hiccup", "KeyError: 'x'"], rules).rule == "python-exception"
+    mine = load_rules([{"name": "triton", "pattern": "^triton.compiler.errors.", "priority": 1}])
+    assert classify(["RuntimeError: later", "triton.compiler.errors.CompilationError: x"], mine).rule == "triton"
