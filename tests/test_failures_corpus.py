@@ -42,3 +42,18 @@ def test_every_case_reads_as_github_serves_it():
             text = case.log.decode("utf-8")
             assert "#=MATCH=#" not in text and "‹" not in text and not text.startswith("#=SOURCE=#")
             assert text.split("\n")[case.line_number - 1].rstrip() == case.line.rstrip()
+
+
+def test_no_gate_hides_a_match_on_real_lines():
+    # quartz/failures/gate.py: a rule's literals are a shortcut, never a filter that loses a line.
+    from quartz.failures import read_tail, strip_prefix
+
+    for folder in sources():
+        for case in cases(folder):
+            for line in read_tail(case.log).lines:
+                text, annotated = strip_prefix(line[:1000])
+                for hay in (text, "##[error]" + text) if annotated else (text,):
+                    for rule in load_rules():
+                        if rule.gate and rule.pattern.search(hay):
+                            seen = hay.lower() if rule.gate_lower else hay
+                            assert any(literal in seen for literal in rule.gate), (rule.name, hay)

@@ -7,6 +7,8 @@ each case); names, paths and numbers are made up. Real logs with stated answers 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quartz.failures import classify, find_failure, load_rules, strip_prefix
 
@@ -194,3 +196,23 @@ def test_a_fleet_rule_takes_a_tier():
     assert classify(["Infra hiccup", "KeyError: 'x'"], rules).rule == "python-exception"
     mine = load_rules([{"name": "triton", "pattern": "^triton.compiler.errors.", "priority": 1}])
     assert classify(["RuntimeError: later", "triton.compiler.errors.CompilationError: x"], mine).rule == "triton"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["HIP error: ", "error: ", "FAILED", "Killed", "no ", "NO ", "Sanitizer: ", "##[error]",
+                                 ".py:", " > ", "Error", " 137", "x", " ", ":", "\t", "ſ", "K"]), max_size=12))
+def test_a_gate_never_hides_a_match(parts):
+    _check_gates("".join(parts))
+
+
+def test_gates_pass_every_line_a_rule_matches_in_the_examples():
+    for _, lines, _, _ in CASES:
+        for line in lines:
+            _check_gates(strip_prefix(line)[0])
+
+
+def _check_gates(text: str) -> None:
+    for rule in RULES:
+        if rule.gate and rule.pattern.search(text):
+            hay = text.lower() if rule.gate_lower else text
+            assert any(literal in hay for literal in rule.gate), (rule.name, text)

@@ -36,6 +36,7 @@ import yaml
 
 from quartz.text import cap
 
+from .gate import required_literals
 from .key import failure_key, key_id
 from .logs import ANNOTATION, is_boilerplate, read_tail, strip_prefix
 
@@ -79,6 +80,8 @@ class Rule:
     priority: int
     builtin: bool = True
     tier: str = DEFAULT_TIER
+    gate: tuple[str, ...] = ()  # literals every match contains (gate.py), lower-cased for ignorecase
+    gate_lower: bool = False
 
 
 @dataclass(frozen=True)
@@ -192,7 +195,8 @@ def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True,
     nested = nested_quantifier(pattern, flags)
     if nested:
         raise fail(f"pattern nests unbounded quantifiers ({nested}), which can backtrack catastrophically")
-    return Rule(name, compiled, priority, builtin, tier)
+    return Rule(name, compiled, priority, builtin, tier, required_literals(pattern, flags),
+                bool(flags & re.IGNORECASE))
 
 
 def classify(lines: Sequence[str], rules: Sequence[Rule] | None = None) -> Failure | None:
@@ -236,7 +240,18 @@ def _match_line(line: object, ordered: Sequence[Rule]) -> tuple[Rule, re.Match[s
     if not text or is_boilerplate(text):
         return None
     marked = ANNOTATION + text if annotated else None
+    haystack = marked or text  # holds the text: one look for a rule's literals covers both
+    lowered = None
     for rule in ordered:
+        if rule.gate:  # a plain loop: this runs for every rule on every line
+            hay = haystack
+            if rule.gate_lower:
+                hay = lowered = haystack.lower() if lowered is None else lowered
+            for literal in rule.gate:
+                if literal in hay:
+                    break
+            else:
+                continue
         match = rule.pattern.search(text) or (marked and rule.pattern.search(marked))
         if match:
             return rule, match, text

@@ -45,7 +45,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, culprit, fleet, fleet1000, nightlies, report, testreports
+from quartz.devtools.bench import (
+    baseline,
+    bulk,
+    classifier,
+    culprit,
+    fleet,
+    fleet1000,
+    nightlies,
+    report,
+    testreports,
+)
 from quartz.devtools.bench.fleet import STEADY_GAP, Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -98,6 +108,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
             figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
             figures["nightlies"] = nightlies.measure(workdir, say=say)  # 30 ROCm nightlies × 29 family rows
+            figures["classifier"] = classifier.measure(quick=sizes == Sizes.quick(), say=say)
         finally:
             server.stop()
         figures["culprit"] = culprit.measure(workdir, say=say)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quartz.cycle import PHASES
+from quartz.devtools.bench.classifier import lines as classifier_lines
 from quartz.devtools.bench.testreports import lines as test_report_lines
 
 MB = 1_000_000
@@ -82,6 +83,8 @@ def table(figures: dict) -> str:
     if "nightlies" in figures:
         from quartz.devtools.bench.nightlies import lines as nightly_lines
         lines += nightly_lines(figures["nightlies"])
+    if "classifier" in figures:
+        lines += classifier_lines(figures["classifier"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     if "culprit" in figures:
