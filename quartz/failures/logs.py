@@ -51,6 +51,7 @@ _PREFIX = re.compile(
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?=\s)"
     r"|\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:\s+(?:INFO|WARNING|ERROR|CRITICAL|FATAL|DEBUG) -)?(?=\s)"
     r"|\[\s*\d+\.\d+\]"
+    r"|ha:////[A-Za-z0-9+/=]+"  # a Jenkins console note, once the escape codes that hid it are cleaned away
     r")\s*"
 )
 ANNOTATION = "##[error]"
