@@ -6,6 +6,7 @@ import json
 
 from quartz.site import builds, keptbuilds, paths
 from quartz.site.render import render
+from quartz.store import reader
 from quartz.store import remote as storage
 from quartz.store.history.run import archive_pulled
 from tests.helpers.site import NOW, make_store
@@ -93,7 +94,7 @@ def test_a_failed_run_moved_to_the_history_keeps_its_page(tmp_path):
     store.close()
     archive_pulled(storage.pull(str(path), path.parent), NOW, 7)
     out = tmp_path / "out"
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         hot = {r[0] for r in store.db.execute("SELECT run_id FROM quartz.main.workflow_runs").fetchall()}
         assert failed - hot  # some failed runs now live only in the Parquet history
         render(config, store, out, NOW)
