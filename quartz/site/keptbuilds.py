@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from quartz.site import builds, failures, paths
 from quartz.site.writer import Writer, fingerprint
 
-MAX_NEW_PER_RENDER = 400
+MAX_NEW_PER_RENDER = 200
 _KIND = "kept-build-1"  # part of every print: change it when a kept page's content changes shape
 
 
