@@ -130,11 +130,23 @@ CASES = [
      "github-rate-limit"),
     # Jenkins Pipeline's own lines (`sh` step, Timestamper prefix): the step's exit code and the build's
     # result are consequences of the test line above them.
-    ("Jenkins: the cause over `script returned exit code` and `Finished: FAILURE`",
-     ["[2026-05-01T19:15:58.123Z] FAIL: test_parse (tests.test_parser.ParserTest)",
-      "[2026-05-01T19:15:58.124Z] AssertionError: 3 != 4",
+    # unittest's report (Django's runner prints the same) under Jenkins Pipeline: the failed test over the
+    # runner's total, the step's exit code and the build's result.
+    ("Jenkins: the failed test over `script returned exit code` and `Finished: FAILURE`",
+     ["[2026-05-01T19:15:58.122Z] ======================================================================",
+      "[2026-05-01T19:15:58.123Z] FAIL: test_parse (tests.test_parser.ParserTest)",
+      "[2026-05-01T19:15:58.124Z] AssertionError: 3 != 4", "[2026-05-01T19:15:58.125Z] Ran 12 tests in 0.2s",
+      "[2026-05-01T19:15:58.126Z] FAILED (failures=1)",
       "[Pipeline] }", "ERROR: script returned exit code 1", "Finished: FAILURE"],
-     "[2026-05-01T19:15:58.124Z] AssertionError: 3 != 4", "python-exception"),
+     "[2026-05-01T19:15:58.123Z] FAIL: test_parse (tests.test_parser.ParserTest)", "other-test-failed"),
+    # KUnit's expectation line (Documentation/dev-tools/kunit) over its TAP `not ok`.
+    ("KUnit", ["    # parse_test: EXPECTATION FAILED at lib/parse_kunit.c:42",
+               "    Expected x == 3, but x == 4", "    not ok 1 parse_test", "not ok 1 parse"],
+     "# parse_test: EXPECTATION FAILED at lib/parse_kunit.c:42", "kunit-failed"),
+    ("Gradle's daemon crash", ["> Task :core:test", "Gradle build daemon disappeared unexpectedly (it may have "
+                               "been killed or may have crashed)", "FAILURE: Build failed with an exception."],
+     "Gradle build daemon disappeared unexpectedly (it may have been killed or may have crashed)",
+     "process-crash"),
     ("Jenkins: a timeout", ["19:15:58 Cancelling nested steps due to timeout", "19:15:58 Sending interrupt signal",
                             "ERROR: script returned exit code 143", "Finished: ABORTED"],
      "19:15:58 Cancelling nested steps due to timeout", "job-timeout"),
