@@ -72,6 +72,17 @@ CASES = [
       "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-compiler-plugin:3.11.0:compile "
       "(default-compile) on project core: Compilation failure", "[ERROR] -> [Help 1]"],
      "[ERROR] /w/src/main/java/org/example/Foo.java:[42,46] cannot access org.example.Bar", "javac-error"),
+    # A plugin's own finding over the failed goal and Maven's closing advice (printed after every failure).
+    ("Maven: a plugin's finding over the closing advice",
+     ["[ERROR] Rule 0: org.apache.maven.enforcer.rules.version.RequireJavaVersion failed with message:",
+      "[ERROR] Detected JDK version 11.0.21 is not in the allowed range [17,).",
+      "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-enforcer-plugin:3.4.1:enforce (enforce) on "
+      "project core: Some Enforcer rules have failed.",
+      "[ERROR] ", "[ERROR] To see the full stack trace of the errors, re-run Maven with the -e switch.",
+      "[ERROR] Re-run Maven using the -X switch to enable full debug logging.", "[ERROR] ",
+      "[ERROR] For more information about the errors and possible solutions, please read the following articles:",
+      "[ERROR] [Help 1] http://cwiki.apache.org/confluence/display/MAVEN/MojoExecutionException"],
+     "[ERROR] Detected JDK version 11.0.21 is not in the allowed range [17,).", "error-prefix"),
     # maven-surefire-plugin's per-test line.
     ("Maven/surefire: the failed test over the totals",
      ["[INFO] Running org.example.FooTest",
