@@ -45,6 +45,13 @@ CASES = [
       "[task 2026-05-01T06:22:07.752Z] 06:22:00     INFO -  Return code: 1"],
      "[task 2026-05-01T06:22:07.751Z] 06:22:00     INFO -  TEST-UNEXPECTED-FAIL | dom/tests/test_b.html | "
      "expected 1, got 2", "mozilla-test-unexpected"),
+    ("a reftest failure", ["[task 2026-05-01T06:22:07.750Z] 06:22:00     INFO - REFTEST TEST-UNEXPECTED-FAIL | "
+                           "layout/reftests/a.html == layout/reftests/a-ref.html | image comparison, max difference: "
+                           "255, number of differing pixels: 1",
+                           "[task 2026-05-01T06:22:07.751Z] 06:22:00     INFO - REFTEST INFO | Result summary:"],
+     "[task 2026-05-01T06:22:07.750Z] 06:22:00     INFO - REFTEST TEST-UNEXPECTED-FAIL | "
+     "layout/reftests/a.html == layout/reftests/a-ref.html | image comparison, max difference: "
+     "255, number of differing pixels: 1", "mozilla-test-unexpected"),
     # Gradle's console for a failed test task (JUnit 5 names end in `()`; Gradle's docs, "Testing in Java &
     # JVM projects"), behind Jenkins' Timestamper `HH:MM:SS ` prefix.
     ("Gradle: the failed test over the task and the build",
