@@ -104,6 +104,13 @@ def test_test_reports_are_measured_apart(figures):
     assert 0 < reports["store"]["year_bytes"] < 150_000_000
 
 
+def test_the_classifier_is_timed_per_mb_of_log(figures):
+    found = figures["classifier"]
+    assert found["logs"] == found["found"] == 3  # every synthetic tail has its failure line
+    assert found["megabytes"] > 1 and found["seconds_per_mb"] > 0
+    assert "Failure-line classifier" in report.table(figures)
+
+
 def test_bulk_load_writes_the_rows_an_http_backfill_writes(tmp_path):
     sizes = Sizes(projects=2, days=2, runs_per_day=10, jobs_per_run=4)
     config = fleet.load_config(sizes)

@@ -21,7 +21,7 @@ from quartz.failures import (
     load_rules,
     parse_rule,
 )
-from quartz.failures.classify import nested_quantifier
+from quartz.failures.classify import MATCH_ORDER, TIERS, nested_quantifier
 
 LOGS = Path(__file__).parent / "fixtures" / "logs"
 RULES = load_rules()
@@ -134,11 +134,16 @@ def test_boilerplate_never_wins():
     assert classify(["Error: the job failed", *lines], RULES).rule == "error-prefix"
 
 
-def test_gha_error_is_a_last_resort():
+def test_gha_error_outranks_a_test_failure_but_not_a_cause():
+    # Issue 26: GitHub's annotation is often exactly the cause (Artifact not found, a lint finding).
     lines = ["##[error]Docker build failed", "something"]
     assert classify(lines, RULES).rule == "gha-error"
     assert classify(lines, RULES).key == "gha-error: Docker build failed"
-    assert classify(["E   ValueError: bad shape (3, 4)", *lines], RULES).rule == "pytest-error-line"
+    assert classify(["E   ValueError: bad shape (3, 4)", *lines], RULES).rule == "gha-error"
+    assert classify(["/src/a.cpp:1:2: error: expected ';'", *lines], RULES).rule == "compiler-error"
+    # An annotation that only reports an exit code stays a consequence.
+    assert classify(["E   ValueError: bad shape (3, 4)", "##[error]The process '/usr/bin/git' failed with exit "
+                     "code 128"], RULES).rule == "pytest-error-line"
 
 
 @pytest.mark.parametrize(("line", "rule"), [
@@ -174,7 +179,9 @@ def test_gha_error_is_a_last_resort():
      "http-server-error"),
     ("curl: (22) The requested URL returned error: 503", "http-server-error"),
     ("fatal: unable to access 'https://github.com/ROCm/x/': Could not resolve host: github.com", "network-error"),
-    ("subprocess.CalledProcessError: Command '['make']' returned non-zero exit status 2.", "python-exception"),
+    # An exception that only reports an exit status is a consequence (issue 26), the make output above it
+    # is the cause.
+    ("subprocess.CalledProcessError: Command '['make']' returned non-zero exit status 2.", "nonzero-exit"),
     ("KeyboardInterrupt", "python-exception"),
     ("ERROR: No matching distribution found for torch==2.9.0+rocm7.0", "pip-dependency"),
     ("./run_tests.sh: line 4: rocminfo: command not found", "command-not-found"),
@@ -192,9 +199,10 @@ def test_rule_examples(line, rule):
 
 
 def test_shipped_rules():
-    assert 25 <= len(RULES) <= 45
+    assert 25 <= len(RULES) <= 80
     assert len({r.name for r in RULES}) == len(RULES)
-    assert [r.priority for r in RULES] == sorted((r.priority for r in RULES), reverse=True)
+    order = [(MATCH_ORDER.index(r.tier), -r.priority) for r in RULES]
+    assert order == sorted(order) and {r.tier for r in RULES} == set(TIERS)
     assert all(r.builtin for r in RULES)
     assert all(nested_quantifier(r.pattern.pattern, r.pattern.flags) is None for r in RULES)
     for rule in RULES:  # no shipped rule takes boilerplate for a failure on its own

@@ -173,3 +173,20 @@ def test_the_pass_stops_at_its_time_budget_and_the_rest_waits_a_cycle(env):
                                 clock=lambda: next(ticks))
     assert report.stored == 1 and len(env.rows()) == 1
     assert sync_failure_lines(env.config, env.store, env.client, env.world.now).stored == len(env.failed_jobs()) - 1
+
+
+def test_a_fleet_rule_with_a_tier_ranks_as_that_kind_of_line(env):
+    job = _one_failed_job(env)
+    env.world.job_logs[job] = ("2026-11-19T10:00:00.0000000Z KeyError: 'gfx950'\n"
+                               "2026-11-19T10:00:01.0000000Z QUARTZ-WRAPPER gave up after 3 tries\n")
+    rule = "failure_rules:\n  - {name: wrapper, pattern: '^QUARTZ-WRAPPER gave up', priority: 9000, tier: %s}\n"
+    config = config_module.loads(FLEET + rule % "consequence", "cascades.yaml")
+    sync_failure_lines(config, env.store, env.client, env.world.now)
+    assert env.rows("job_id = ?", job)[0]["rule"] == "python-exception"  # the cause, not the wrapper's note
+    env.store.db.execute("DELETE FROM failure_lines")
+    sync_failure_lines(config_module.loads(FLEET + rule % "cause", "cascades.yaml"), env.store, env.client,
+                       env.world.now)
+    assert env.rows("job_id = ?", job)[0]["rule"] == "wrapper"
+    with pytest.raises(ConfigError) as caught:
+        config_module.loads(FLEET + rule % "reason", "cascades.yaml")
+    assert any(p.path[:2] == ("failure_rules", 0) and "tier" in str(p) for p in caught.value.problems)

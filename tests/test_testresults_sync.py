@@ -6,6 +6,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from quartz.store.db import Store
 from quartz.sync import testreports
 from quartz.sync.runs import sync
 from tests.helpers.sync import START, TOKEN, fleet_config, make_client
+
+FIXTURES_JUNIT = Path(__file__).parent / "fixtures" / "junit"
 
 CONFIG = """
 settings:
@@ -177,3 +180,23 @@ def test_patterns_choose_the_artifacts():
     assert not testreports.matches("test-reports", ())
     assert testreports.variant_of("test-reports", "test--gfx942/junit.xml") == "test-reports/test--gfx942"
     assert testreports.variant_of("junit-shard-1", "report.xml") == "junit-shard-1"
+
+
+def test_shapes_the_tool_counted_reach_the_store_as_distinct_tests(env):
+    # Issue 26: a suite that failed to load, long ids that differ after the cut, TestNG repeats.
+    run = finished_run(env.world)
+    junit_dir = FIXTURES_JUNIT
+    shapes = env.world.add_artifact(run.id, "unit-junit-xml")
+    env.world.artifact_content[shapes.id] = zip_of({name: (junit_dir / name).read_bytes() for name in (
+        "suite_load_error.xml", "long_params.xml", "testng_dataprovider.xml")})
+    report = env.sync()
+    assert report.ok, report.failures
+    cases = env.rows("SELECT suite, name, outcome FROM test_cases WHERE run_id = ? AND variant LIKE 'unit-junit%' "
+                     "ORDER BY 1, 2", run.id)
+    assert [(suite, outcome) for suite, _, outcome in cases] == [
+        ("org.example.MathTest", "failed"), ("org.example.ParserTest", "error"), ("pytest", "failed")]
+    assert cases[0][1] == "adds #2" and cases[1][1] == "org.example.ParserTest" and len(cases[2][1]) == 300
+    suites = dict(env.rows("SELECT suite, passed + failed + skipped + errors FROM test_suites WHERE run_id = ? "
+                           "AND variant LIKE 'unit-junit%'", run.id))
+    assert suites == {"org.example.ParserTest": 1, "org.example.LexerTest": 2, "pytest": 2,
+                      "org.example.MathTest": 3}

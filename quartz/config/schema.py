@@ -150,7 +150,9 @@ FAILURE_RULE = {
     "properties": {
         "name": {"type": "string"},
         "pattern": {"type": "string", "description": "a Python regular expression, searched in one log line"},
-        "priority": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "higher wins"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 10000, "description": "higher wins within a tier"},
+        "tier": {"enum": ["cause", "annotation", "test", "error", "consequence"],
+                 "description": "what kind of line it finds (default cause; a replaced rule keeps its tier)"},
         "flags": {"type": "array", "items": {"enum": ["ignorecase"]}},
     },
 }

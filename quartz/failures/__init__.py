@@ -17,7 +17,16 @@ from .classify import (
     parse_rule,
 )
 from .key import KEY_MAX_CHARS, failure_key, key_id, normalise
-from .logs import MAX_TAIL_BYTES, MAX_TAIL_LINES, LogTail, clean_line, clean_log, is_boilerplate, read_tail
+from .logs import (
+    MAX_TAIL_BYTES,
+    MAX_TAIL_LINES,
+    LogTail,
+    clean_line,
+    clean_log,
+    is_boilerplate,
+    read_tail,
+    strip_prefix,
+)
 
 __all__ = [
     "KEY_MAX_CHARS",
@@ -40,4 +49,5 @@ __all__ = [
     "normalise",
     "parse_rule",
     "read_tail",
+    "strip_prefix",
 ]

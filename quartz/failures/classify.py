@@ -1,14 +1,22 @@
-"""Which line of a failed job's log says why it failed: prioritised rules, scanned from the bottom up.
+"""Which line of a failed job's log says why it failed: rules in tiers, the first line of the best tier.
 
-The model is PyTorch HUD's log classifier (regular expressions with priorities, the log read from its end)
-with Treeherder's habits (strip the runner's noise first, cap what is read). The choice, documented once:
+Built on what PyTorch HUD's log classifier (regular expressions with priorities) and Treeherder (strip the
+noise, cap what is read) do, with one change of model: a rule says what KIND of line it finds, a tier, and
+the tier decides before the priority does. From best to last resort:
 
-- Lines are scanned from the last to the first; the match with the highest priority wins.
-- Among matches of equal priority the bottom-most wins: the last thing that went wrong is nearest to why
-  the job stopped (a build prints its first error early and its summary late; a test run's summary lists
-  the last failure last). Only a strictly higher priority found further up replaces a match.
-- On one line, rules of equal priority are tried in the order of the list (shipped rules in file order,
-  then a fleet's extra rules).
+    cause > annotation (GitHub's ##[error]) > test failure > generic error > consequence
+
+- A line is matched without the prefixes other CI systems put before a tool's text (logs.strip_prefix:
+  Jenkins and Taskcluster timestamps, mozharness levels, indentation) and without the `##[error]` marker;
+  a rule may still match the marked text (gha-error does).
+- A line takes the tier of the first rule that matches it, tried cause, consequence, annotation, test,
+  error (priority order within each): "The process '/usr/bin/git' failed with exit code 128" stays a
+  consequence though GitHub annotated it, "RuntimeError: test_x 1/1 failed!" though it is an exception.
+- The failure line is in the best tier present, then from the highest priority, then the first in the
+  scanned tail: the first error is the cause, later ones echo it (summaries, teardown steps that run after
+  a failure). Python's chained exceptions are read the other way, as Python reports them: an exception
+  followed by "The above exception was the direct cause…"/"During handling of the above exception…" gives
+  way to the exception after it.
 - Runner boilerplate ("Process completed with exit code 1.") is skipped even if a rule would match it.
 
 Bounded work, whatever the log: only the last MAX_SCAN_LINES lines are scanned, each cut to MAX_MATCH_CHARS
@@ -28,8 +36,9 @@ import yaml
 
 from quartz.text import cap
 
+from .gate import required_literals
 from .key import failure_key, key_id
-from .logs import is_boilerplate, read_tail
+from .logs import ANNOTATION, is_boilerplate, read_tail, strip_prefix
 
 RULES_FILE = "rules.yaml"
 MAX_SCAN_LINES = 2_000
@@ -43,7 +52,15 @@ CONTEXT_CHARS = 500
 MAX_PATTERN_CHARS = 2_000
 MAX_PRIORITY = 10_000
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_FIELDS = {"name", "pattern", "priority", "flags"}
+_FIELDS = {"name", "pattern", "priority", "flags", "tier"}
+# The tiers, best first (TIERS.index is a tier's rank), and the order a line tries them in.
+TIERS = ("cause", "annotation", "test", "error", "consequence")
+MATCH_ORDER = ("cause", "consequence", "annotation", "test", "error")
+DEFAULT_TIER = "cause"  # a fleet's rule without a tier names a cause, as most fleet rules do
+# A GitHub Actions step starts with its `##[group]Run …` title (the marker is cleaned away).
+_STEP_START = ("Run ", "Post Run ")
+_CHAINED = ("The above exception was the direct cause of the following exception",
+            "During handling of the above exception, another exception occurred")
 _FLAGS = {"ignorecase": re.IGNORECASE}
 
 
@@ -62,6 +79,9 @@ class Rule:
     pattern: re.Pattern[str]
     priority: int
     builtin: bool = True
+    tier: str = DEFAULT_TIER
+    gate: tuple[str, ...] = ()  # literals every match contains (gate.py), lower-cased for ignorecase
+    gate_lower: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,16 +109,20 @@ class Failure:
 
 
 def load_rules(extra: Iterable[Mapping] | None = None, *, origin: str = "extra rules") -> list[Rule]:
-    """The shipped rules plus a fleet's `extra` ones (dicts of name, pattern, priority, flags).
+    """The shipped rules plus a fleet's `extra` ones (dicts of name, pattern, priority, tier, flags).
 
-    An extra rule named like a shipped one replaces it. Returned highest priority first (stable), the
-    order classify tries them in. Raises RuleError naming the rule for anything unusable.
+    An extra rule named like a shipped one replaces it (keeping its tier unless it gives one). Returned in
+    the order a line tries them (MATCH_ORDER by tier, highest priority first within one; stable). Raises
+    RuleError naming the rule for anything unusable.
     """
     rules = list(_shipped_rules())
     position = {rule.name: n for n, rule in enumerate(rules)}
     seen: set[str] = set()
     for index, raw in enumerate(extra or ()):
-        rule = parse_rule(raw, index=index, origin=origin, builtin=False)
+        name = raw.get("name") if isinstance(raw, Mapping) else None
+        shipped = rules[position[name]] if isinstance(name, str) and name in position else None
+        rule = parse_rule(raw, index=index, origin=origin, builtin=False,
+                          default_tier=shipped.tier if shipped else DEFAULT_TIER)
         if rule.name in seen:
             raise RuleError("is defined twice", name=rule.name, index=index, origin=origin)
         seen.add(rule.name)
@@ -107,7 +131,11 @@ def load_rules(extra: Iterable[Mapping] | None = None, *, origin: str = "extra r
         else:
             position[rule.name] = len(rules)
             rules.append(rule)
-    return sorted(rules, key=lambda r: -r.priority)
+    return sorted(rules, key=_try_order)
+
+
+def _try_order(rule: Rule) -> tuple[int, int]:
+    return MATCH_ORDER.index(rule.tier), -rule.priority
 
 
 @functools.cache
@@ -123,8 +151,10 @@ def _shipped_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True) -> Rule:
-    """One rule from its dict form, checked: a usable name, a compiling and safe pattern, a priority."""
+def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True,
+               default_tier: str = DEFAULT_TIER) -> Rule:
+    """One rule from its dict form, checked: a usable name, a compiling and safe pattern, a priority, a
+    tier (default_tier when it has none)."""
     name = raw.get("name") if isinstance(raw, Mapping) else None
     name = name if isinstance(name, str) else None
 
@@ -135,7 +165,7 @@ def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True) ->
         raise fail(f"must be a mapping with name, pattern and priority, not {type(raw).__name__}")
     unknown = sorted(set(map(str, raw)) - _FIELDS)
     if unknown:
-        raise fail(f"unknown field(s) {', '.join(unknown)} (allowed: flags, name, pattern, priority)")
+        raise fail(f"unknown field(s) {', '.join(unknown)} (allowed: flags, name, pattern, priority, tier)")
     if name is None or not _NAME.match(name):
         raise fail("needs a name: letters, digits, '-', '_' or '.', at most 64 characters")
     pattern = raw.get("pattern")
@@ -146,6 +176,9 @@ def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True) ->
     priority = raw.get("priority")
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= MAX_PRIORITY:
         raise fail(f"needs a priority: an integer from 0 to {MAX_PRIORITY}")
+    tier = raw.get("tier", default_tier)
+    if tier not in TIERS:
+        raise fail(f"tier must be one of: {', '.join(TIERS)}")
     flags = 0
     names = raw.get("flags") or []
     if isinstance(names, str):
@@ -162,38 +195,73 @@ def parse_rule(raw: object, *, index: int, origin: str, builtin: bool = True) ->
     nested = nested_quantifier(pattern, flags)
     if nested:
         raise fail(f"pattern nests unbounded quantifiers ({nested}), which can backtrack catastrophically")
-    return Rule(name, compiled, priority, builtin)
+    return Rule(name, compiled, priority, builtin, tier, required_literals(pattern, flags),
+                bool(flags & re.IGNORECASE))
 
 
 def classify(lines: Sequence[str], rules: Sequence[Rule] | None = None) -> Failure | None:
     """The failure line of cleaned log lines (see the module's docstring for how it is chosen)."""
-    ordered = sorted(load_rules() if rules is None else rules, key=lambda r: -r.priority)
+    ordered = sorted(load_rules() if rules is None else rules, key=_try_order)
     if not ordered or not lines:
         return None
-    top = ordered[0].priority
-    best: tuple[Rule, int, re.Match[str]] | None = None
     stop = max(0, len(lines) - MAX_SCAN_LINES)
-    for index in range(len(lines) - 1, stop - 1, -1):
+    best: tuple[tuple[int, int, int], Rule, int, re.Match[str], str] | None = None
+    step = 0
+    for index in range(stop, len(lines)):
         line = lines[index]
-        if not isinstance(line, str) or not line.strip() or is_boilerplate(line[:MAX_MATCH_CHARS]):
+        if isinstance(line, str) and line.startswith(_STEP_START):
+            step += 1
+        found = _match_line(line, ordered)
+        if found is None:
             continue
-        text = line[:MAX_MATCH_CHARS]
-        for rule in ordered:
-            if best is not None and rule.priority <= best[0].priority:
-                break
-            match = rule.pattern.search(text)
-            if match:
-                best = (rule, index, match)
-                break
-        if best is not None and best[0].priority == top:
-            break
+        rule, match, text = found
+        rank = TIERS.index(rule.tier) if not _chained(lines, index) else len(TIERS)
+        # Best tier, then priority, then the first step that has one, then the last such line in it.
+        score = (rank, -rule.priority, step)
+        if best is None or score <= best[0]:
+            best = (score, rule, index, match, text)
     if best is None:
         return None
-    rule, index, match = best
+    _, rule, index, match, text = best
     return Failure(line=cap(lines[index].strip(), LINE_CHARS), line_number=index + 1,
                    context=_around(lines, max(stop, index - CONTEXT_LINES), index),
-                   rule=rule.name, key=failure_key(rule.name, _key_text(match)),
+                   rule=rule.name, key=failure_key(rule.name, _key_text(match, text)),
                    after=_around(lines, index + 1, min(len(lines), index + 1 + AFTER_LINES)))
+
+
+def _match_line(line: object, ordered: Sequence[Rule]) -> tuple[Rule, re.Match[str], str] | None:
+    """The first rule (in try order) that matches the line's text, with its match and that text."""
+    if not isinstance(line, str) or not line.strip():
+        return None
+    line = line[:MAX_MATCH_CHARS]
+    if is_boilerplate(line):
+        return None
+    text, annotated = strip_prefix(line)
+    if not text or is_boilerplate(text):
+        return None
+    marked = ANNOTATION + text if annotated else None
+    haystack = marked or text  # holds the text: one look for a rule's literals covers both
+    lowered = None
+    for rule in ordered:
+        if rule.gate:  # a plain loop: this runs for every rule on every line
+            hay = haystack
+            if rule.gate_lower:
+                hay = lowered = haystack.lower() if lowered is None else lowered
+            for literal in rule.gate:
+                if literal in hay:
+                    break
+            else:
+                continue
+        match = rule.pattern.search(text) or (marked and rule.pattern.search(marked))
+        if match:
+            return rule, match, text
+    return None
+
+
+def _chained(lines: Sequence[str], index: int) -> bool:
+    """Whether the line is followed (within 3 lines) by Python's note that another exception came of it."""
+    following = lines[index + 1:index + 4]
+    return any(isinstance(line, str) and line.strip().startswith(_CHAINED) for line in following)
 
 
 def find_failure(data: bytes | str, rules: Sequence[Rule] | None = None) -> Failure | None:
@@ -206,14 +274,14 @@ def find_failure(data: bytes | str, rules: Sequence[Rule] | None = None) -> Fail
                    failure.key, failure.after)
 
 
-def _key_text(match: re.Match[str]) -> str:
-    """The part of the line that goes into the key: the `key` group when the pattern has one and it took
-    part in the match (an empty group: nothing but the rule's name), else the whole line."""
-    if "key" in match.re.groupindex:
-        group = match.group("key")
-        if group is not None:
-            return group
-    return match.string
+def _key_text(match: re.Match[str], text: str) -> str:
+    """The part of the line that goes into the key: the `key` group (or `key2`, … for a pattern with
+    alternatives) that took part in the match (an empty group: nothing but the rule's name), else the
+    line's text without its prefixes."""
+    for name in match.re.groupindex:
+        if name.startswith("key") and match.group(name) is not None:
+            return match.group(name)
+    return text
 
 
 def _around(lines: Sequence[str], start: int, end: int) -> tuple[str, ...]:

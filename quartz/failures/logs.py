@@ -43,6 +43,35 @@ _BOILERPLATE = re.compile(
 )
 
 
+# What other CI systems put before a tool's own text (the rules match the text, wherever it starts):
+# Jenkins' `19:15:58 ` or timestamper's `[2026-05-01T19:15:58.123Z] `, Taskcluster's `[task 2026-…Z] `,
+# mozharness' `19:15:58     INFO - `, a plain ISO timestamp, a kernel's `[   12.345678] `, and indentation.
+_PREFIX = re.compile(
+    r"(?:\[(?:[a-z][\w-]{0,20} )?\d{4}-\d{2}-\d{2}[T ][\d:.,]+(?:Z|[+-]\d{2}:?\d{2})?\]"
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?(?=\s)"
+    r"|\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:\s+(?:INFO|WARNING|ERROR|CRITICAL|FATAL|DEBUG) -)?(?=\s)"
+    r"|\[\s*\d+\.\d+\]"
+    r"|ha:////[A-Za-z0-9+/=]+"  # a Jenkins console note, once the escape codes that hid it are cleaned away
+    r")\s*"
+)
+ANNOTATION = "##[error]"
+
+
+def strip_prefix(line: str) -> tuple[str, bool]:
+    """The text of a log line without another CI system's timestamps and tags or indentation, and whether
+    it was a GitHub `##[error]` annotation (the marker is removed from the text)."""
+    text = line.lstrip()
+    for _ in range(3):  # `[task …] 19:15:58     INFO - ` is two prefixes
+        match = _PREFIX.match(text)
+        if not match:
+            break
+        text = text[match.end():]
+    annotated = text.startswith(ANNOTATION)
+    if annotated:
+        text = text[len(ANNOTATION):]
+    return text.lstrip(), annotated
+
+
 @dataclass(frozen=True)
 class LogTail:
     """Cleaned lines and, for each, its 1-based line number in the text that was read.

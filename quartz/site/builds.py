@@ -2,7 +2,7 @@
 
 Which runs get a page: the newest PER_BRANCH runs of every project and branch,
 plus every run a rendered cascade page links to (stage runs and trigger runs).
-Older runs stay in builds.json's pages and link to GitHub instead.
+Older runs stay in builds.json's pages; those that failed or are linked keep a page (keptbuilds.py).
 """
 
 from __future__ import annotations

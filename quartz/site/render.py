@@ -24,6 +24,7 @@ from quartz.site import (
     culprit,
     failures,
     health,
+    keptbuilds,
     nightlies,
     notifications,
     overview,
@@ -83,11 +84,13 @@ class _Site:
         return found
 
     def html(self, template: str, path: str, doc: dict, *, section: str, crumbs: list, title: str,
-             api: str | None = None, charts: bool = False, twin: bytes | None = None, **extra) -> None:
-        """Render a page, unless its JSON twin, its extras and the templates are all as last time."""
+             api: str | None = None, charts: bool = False, twin: bytes | None = None, fixed_print: str = "",
+             **extra) -> None:
+        """Render a page, unless its JSON twin, its extras and the templates are all as last time (or its
+        caller's `fixed_print` is)."""
         self.pages += 1
-        print_ = ""
-        if twin is not None:
+        print_ = fixed_print
+        if twin is not None and not print_:
             print_ = fingerprint(self.env_print, template, path, twin, title, repr(crumbs), section, str(api),
                                  str(charts), json.dumps(extra, sort_keys=True, default=str))
             if self.writer.keep(path, print_):
@@ -141,7 +144,8 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     trigger_ids = {r["trigger_run_id"] for r in cascade_rows if r["cascade_run_id"] in chosen and r["trigger_run_id"]}
     linked = {s["run_id"] for rows in stage_rows.values() for s in rows if s["run_id"] is not None}
     build_runs, jobs, run_attempts, artifacts, paged_ids = _paged_builds(site, store, light, trigger_ids | linked)
-    sitemap = SiteMap(builds=paged_ids, cascades=chosen)
+    kept = None if light else keptbuilds.plan(site.writer, store, paged_ids, site.env_print)
+    sitemap = SiteMap(builds=paged_ids | (kept.ids if kept else set()), cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
 
     # --- contexts
@@ -185,6 +189,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
                        _test_pages(site, config, store, test_data, sitemap))
         _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
                      now, lines, test_data)
+        keptbuilds.write(site, config, store, kept, sitemap, now)
         _cascade_pages(site, config, item_list, cascade_rows, details, now)
         _overview_pages(site, config, store, cascade_rows, details, now, rocm.known_good)
         nightlies.publish(site, rocm)

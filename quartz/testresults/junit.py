@@ -14,11 +14,22 @@ flakyFailure/rerunFailure). The dialects real CI writes:
   a child element;
 - nested `<testsuites>`/`<testsuite>` at any depth.
 
-Counts come from the cases themselves, never from the declared `tests`/`failures` attributes.
+Counts come from the cases themselves, never from the declared `tests`/`failures` attributes; what a case
+IS follows what the producing tool counted (issue 26):
+
+- an `<error>`/`<failure>` on a `<testsuite>` without any `<testcase>` (a class that failed to load) is one
+  failed (or error) case named after its suite;
+- a name written more than once is one test run again (earlier failed attempts are reruns), unless the
+  suite's declared `tests` counts every element (TestNG data providers, jest's identical titles): then
+  each is its own case, the repeats named `name #2`, `name #3`…; nameless `<testcase/>` are each their own
+  case too (`(unnamed #1)`, …);
+- identity uses the whole name; only then is a name cut to NAME_CHARS for the store and pages, with a
+  digest of the whole name, so long parametrized names that differ after the cut stay distinct.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -35,6 +46,8 @@ from quartz.text import cap
 
 # Names (suite, class, test) longer than this are cut: enough for a parametrized pytest id, small in the store.
 NAME_CHARS = 300
+# ... after identity is settled on at most this much of a name (untrusted input stays bounded).
+IDENTITY_CHARS = 100_000
 # A failure message keeps this many characters of its first lines: what a page shows, not the whole traceback.
 MESSAGE_CHARS = 2_000
 # ... and at most this many lines.
@@ -130,7 +143,17 @@ def clean(text, limit: int, *, lines: int = 1) -> str | None:
 
 
 def _name(text) -> str:
-    return clean(text, NAME_CHARS) or ""
+    """A name as its identity: cleaned, its first line, not cut for display yet."""
+    return clean(text, IDENTITY_CHARS) or ""
+
+
+def display_name(name: str) -> str:
+    """A name cut to NAME_CHARS; a cut name ends with a digest of the whole one, so two names that differ only
+    after the cut stay two names."""
+    if len(name) <= NAME_CHARS:
+        return name
+    digest = hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    return f"{name[:NAME_CHARS - len(digest) - 2]}#{digest}…"
 
 
 def _message(result) -> str | None:
@@ -176,7 +199,23 @@ def _case(suite: str, elem: ET.Element) -> Case:
     else:
         outcome = "passed"
         message = _message(interim[-1]) if interim else None
-    return Case(suite, _name(case.classname), _name(case.name), outcome, message, len(interim))
+    return Case(suite, _name(case.classname), _name(elem.get("name")), outcome, message, len(interim))
+
+
+def _distinct(cases: list[Case], each_counted: bool) -> list[Case]:
+    """Nameless cases numbered, and when the tool counted every element, repeated names numbered too."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for case in cases:
+        if case.name and not each_counted:
+            out.append(case)
+            continue
+        key = (case.classname, case.name)
+        seen[key] = seen.get(key, 0) + 1
+        n = seen[key]
+        name = f"(unnamed #{n})" if not case.name else case.name if n == 1 else f"{case.name} #{n}"
+        out.append(Case(case.suite, case.classname, name, case.outcome, case.message, case.reruns))
+    return out
 
 
 def _merge(cases: list[Case]) -> list[Case]:
@@ -251,7 +290,7 @@ def parse_report(xml_bytes: bytes, source_name: str) -> Report:
     suites: list[Suite] = []
     cases: list[Case] = []
     for name, elem in _suites(root, fallback):
-        own = _merge([_case(name, case) for case in elem.iterfind("testcase")])
+        own = _suite_cases(name, elem)
         if len(cases) + len(own) > MAX_CASES:
             raise ReportRefused(f"report has more than {MAX_CASES:,} test cases")
         nested = any(child.tag in ("testsuite", "testsuites") for child in elem)
@@ -262,7 +301,36 @@ def parse_report(xml_bytes: bytes, source_name: str) -> Report:
             suites.append(Suite(name, counts["passed"], counts["failed"], counts["skipped"], counts["error"],
                                 round(time_s, 3)))
         cases.extend(own)
-    return Report(source_name, tuple(suites), tuple(cases))
+    return Report(source_name, tuple(_shown(s) for s in suites), tuple(_shown(c) for c in cases))
+
+
+def _suite_cases(name: str, elem: ET.Element) -> list[Case]:
+    """A suite's own cases, identities settled (see the module's docstring)."""
+    elements = list(elem.iterfind("testcase"))
+    if not elements:
+        return _suite_level(name, elem)
+    declared = elem.get("tests")
+    each_counted = declared is not None and declared.strip() == str(len(elements))
+    return _merge(_distinct([_case(name, case) for case in elements], each_counted))
+
+
+def _suite_level(name: str, elem: ET.Element) -> list[Case]:
+    """A suite without cases that carries its own <failure> or <error>: one case named after the suite."""
+    for tag, outcome in (("failure", "failed"), ("error", "error")):
+        found = elem.find(tag)
+        if found is not None:
+            result = Failure.fromelem(found) if tag == "failure" else Error.fromelem(found)
+            return [Case(name, name, name, outcome, _message(result), 0)]
+    return []
+
+
+def _shown(record):
+    """A suite or case with its names cut for display, once identity no longer depends on them."""
+    if isinstance(record, Suite):
+        return Suite(display_name(record.name), record.passed, record.failed, record.skipped, record.errors,
+                     record.time_s)
+    return Case(display_name(record.suite), display_name(record.classname), display_name(record.name),
+                record.outcome, record.message, record.reruns)
 
 
 def read_artifact(zip_bytes: bytes, wanted=is_report_name) -> ArtifactReports:

@@ -45,7 +45,18 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, culprit, fleet, fleet1000, nightlies, report, signal, testreports
+from quartz.devtools.bench import (
+    baseline,
+    bulk,
+    classifier,
+    culprit,
+    fleet,
+    fleet1000,
+    nightlies,
+    report,
+    signal,
+    testreports,
+)
 from quartz.devtools.bench.fleet import STEADY_GAP, Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -99,6 +110,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
             figures["nightlies"] = nightlies.measure(workdir, say=say)  # 30 ROCm nightlies × 29 family rows
             figures["time_to_signal"] = signal.measure(workdir, s3.endpoint, say=say)
+            figures["classifier"] = classifier.measure(quick=sizes == Sizes.quick(), say=say)
         finally:
             server.stop()
         figures["culprit"] = culprit.measure(workdir, say=say)
