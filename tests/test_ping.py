@@ -217,3 +217,17 @@ def test_pings_that_github_folded_into_one_cycle_lose_no_run(fleet):
     assert report.advance.started == 2 and report.advance.dispatched == 2
     triggers = {row[0] for row in fleet.stored("SELECT trigger_run_id FROM cascade_runs")}
     assert triggers == {first.id, second.id}
+
+
+def test_the_two_advances_of_a_ping_cycle_add_up_culprit_probes_included():
+    from quartz.cascades.advance import AdvanceReport
+    from quartz.cascades.probes import ProbeReport
+    from quartz.sync.ping import merge_advance
+
+    first = AdvanceReport(dispatched=1, errors=["a"], probes=ProbeReport(dispatched=1, verdicts=["flaky"]))
+    second = AdvanceReport(dispatched=2, errors=["c"], probes=ProbeReport(dispatched=2, errors=["b"]))
+    merged = merge_advance(first, second)
+    assert (merged.dispatched, merged.errors) == (3, ["a", "c"])  # in the order the advances ran
+    assert (merged.probes.dispatched, merged.probes.verdicts, merged.probes.errors) == (3, ["flaky"], ["b"])
+    only_first = merge_advance(AdvanceReport(probes=ProbeReport(dispatched=1)), AdvanceReport())
+    assert only_first.probes.dispatched == 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 
 from quartz.config import Config, Project
@@ -150,10 +150,12 @@ def _show(value: object) -> str:
 
 
 def merge_advance(first, second):
-    """One AdvanceReport for the cycle's two advances (after the ping, after the sync)."""
+    """One AdvanceReport for the cycle's two advances (after the ping, after the sync): counts and lists add
+    up, and a report inside it (the culprit probes') merges the same way."""
     if first is None or second is None:
         return second or first
     for f in fields(second):
-        value = getattr(first, f.name)
-        setattr(second, f.name, getattr(second, f.name) + value)
+        mine, theirs = getattr(first, f.name), getattr(second, f.name)
+        nested = None in (mine, theirs) or is_dataclass(mine) or is_dataclass(theirs)
+        setattr(second, f.name, merge_advance(mine, theirs) if nested else mine + theirs)
     return second
