@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import jsonschema
 
+from quartz.config import nightly as nightly_config
 from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
@@ -179,7 +180,8 @@ class _Validator:
         base = ("cascades", name)
         stages: dict = cascade.get("stages") or {}
         trigger = cascade.get("trigger")
-        if trigger:
+        nightly_config.check(self, base, trigger or {}, stages)
+        if trigger and "nightly" not in trigger:
             project = trigger.get("project")
             if project not in projects:
                 self.unknown(base + ("trigger", "project"), "project", project, projects)
@@ -273,7 +275,9 @@ class _Validator:
             for sub, text in templating.strings_in(fields):
                 where = base + ("stages", stage_name) + sub
                 for hole in templating.holes(text):
-                    problem = _template_problem(hole, reachable, params, projects, releases)
+                    problem = (nightly_config.template_problem(hole.split("."), "nightly" in trigger)
+                               if hole.split(".")[0] == "nightly" and templating.PATH.match(hole)
+                               else _template_problem(hole, reachable, params, projects, releases))
                     if problem:
                         self.error(where, f"template '{{{{ {hole} }}}}': {problem}")
 
@@ -332,7 +336,7 @@ class _Validator:
 
 def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> Cascade:
     trigger = None
-    if raw.get("trigger"):
+    if raw.get("trigger") and "nightly" not in raw["trigger"]:
         t = raw["trigger"]
         trigger = Trigger(
             project=t["project"],
@@ -372,6 +376,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             correlation_input=s.get("correlation_input", DEFAULT_CORRELATION_INPUT),
             report_status=bool(s.get("report_status", raw.get("report_status", False))),
             ref_explicit="ref" in s,
+            needs_families=tuple(s.get("needs_families") or ()),
         )
     return Cascade(
         name=name,
@@ -379,6 +384,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
         trigger=trigger,
         params=MappingProxyType(params),
         stages=MappingProxyType(stages),
+        nightly_trigger=nightly_config.build((raw.get("trigger") or {}).get("nightly")),
     )
 
 
@@ -446,7 +452,7 @@ def _template_problem(hole: str, reachable: set, params: dict, projects: dict, r
         if len(parts) != 2 or parts[1] not in projects:
             return "write release.<project> with a project defined under projects"
         return None
-    return f"unknown name '{root}'; templates may use params, upstream, cascade, stage or release"
+    return f"unknown name '{root}'; templates may use params, upstream, cascade, stage, release or nightly"
 
 
 def _mapping(value) -> dict:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from quartz.config.nightly import NightlyTrigger
 from quartz.errors import BadInput
 
 MAX_WORKFLOW_INPUTS = 25  # GitHub's limit for workflow_dispatch
@@ -74,6 +75,7 @@ class Stage:
     correlation_input: str
     report_status: bool
     ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
+    needs_families: tuple[str, ...] = ()  # GPU families of a nightly trigger it needs (config/nightly.py)
 
     @property
     def kind(self) -> str:
@@ -87,6 +89,7 @@ class Cascade:
     trigger: Trigger | None
     params: Mapping[str, Param]
     stages: Mapping[str, Stage]  # in dependency order: parents before children
+    nightly_trigger: NightlyTrigger | None = None  # starts on a nightly's leaf instead (config/nightly.py)
 
     def ancestors(self, stage: str) -> set[str]:
         seen: set[str] = set()

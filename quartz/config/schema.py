@@ -6,6 +6,7 @@ misspelt one); `quartz schema` writes it out so editors can complete the file.
 
 from __future__ import annotations
 
+from quartz.config import nightly
 from quartz.config.model import NOTIFY_EVENTS
 from quartz.github import rows
 
@@ -40,8 +41,8 @@ PROJECT = {
 
 TRIGGER = {
     "type": "object",
-    "description": "The upstream run whose completion starts a cascade run.",
-    "required": ["project", "workflow"],
+    "description": "The upstream run whose completion starts a cascade run (or a nightly's leaf: `nightly`).",
+    "if": {"required": ["nightly"]}, "else": {"required": ["project", "workflow"]},
     "additionalProperties": False,
     "properties": {
         "project": {"type": "string"},
@@ -49,6 +50,7 @@ TRIGGER = {
         "branch": {"type": "string"},
         "event": {"type": "string"},
         "conclusion": {"enum": CONCLUSIONS},
+        "nightly": nightly.SCHEMA,
     },
 }
 
@@ -80,6 +82,7 @@ STAGE = {
         "dispatch_timeout": _duration,
         "correlation_input": {"type": "string"},
         "report_status": {"type": "boolean"},
+        "needs_families": nightly.STAGE_FAMILIES,
     },
 }
 
