@@ -29,5 +29,5 @@ def unmet(needs: tuple[str, ...], upstream: Mapping) -> str | None:
     if any(f in passed for f in needs):
         return None
     what = f"{fields.get('platform')} {fields.get('pipeline')}.{fields.get('phase')}"
-    return (f"skipped: needs {' or '.join(needs)}, which did not pass {what} in {fields.get('release_type')} "
-            f"{fields.get('key')} (passed: {', '.join(passed) or 'none'})")
+    return (f"skipped: needs {' or '.join(needs)}, which had not passed {what} in {fields.get('release_type')} "
+            f"{fields.get('key')} when the cascade started (passed: {', '.join(passed) or 'none'})")

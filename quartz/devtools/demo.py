@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quartz.config import Config
-from quartz.devtools import demo_notify, simworld
+from quartz.devtools import demo_notify, rockrel, simworld
 from quartz.errors import BadInput
 
 TOKEN = "demo-token"  # the simulator's own; never a real credential
@@ -84,6 +84,8 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
             store.execute("demo/mark", scope=DEMO_MARKER, now=world.now)
         while world.now <= end:
             script.before_cycle()
+            with Store.open(store_path) as store:
+                script.deliver_reports(store)  # TheRock's notify_quartz → `quartz ingest`, between cycles
             final = world.now + STEP > end
             result = cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
                                      render=final, clock=lambda: world.now)
@@ -120,6 +122,8 @@ class _Script:
         self.forced: set[int] = set()
         self.rerun_due: dict[int, dt.datetime] = {}  # failed run → when a person re-runs it
         self.release_started = False
+        self.end, self.seed = end, seed
+        self.lineages: list[rockrel.RockrelNightly] = []  # what TheRock reports about each nightly
 
     def before_cycle(self) -> None:
         now = self.world.now
@@ -129,11 +133,23 @@ class _Script:
                 run = self.world.create_run(rocm.repo, rocm.workflows[0], rocm.default_branch, event="schedule",
                                             conclusion="success", created_at=when)
                 self.rocm_runs[run.id] = label
+                if rocm.workflows[0] == rockrel.ORCHESTRATOR:
+                    day = (self.end - dt.timedelta(days={"A": 2, "B": 1}.get(label, 0))).strftime("%Y%m%d")
+                    self.lineages.append(rockrel.RockrelNightly(self.world, rocm.repo, run, build_date=day,
+                                                                seed=self.seed))
         for run_id, due in list(self.rerun_due.items()):
             if due <= now:
                 self.world.rerun(run_id, failed_only=True, conclusion="success", actor="rocm-devops")
                 del self.rerun_due[run_id]
         self._pushes()
+
+    def deliver_reports(self, store) -> None:
+        """The reports TheRock's nightly has sent since the last cycle, through the same ingest as real ones."""
+        from quartz.rocm import ingest
+
+        for lineage in self.lineages:
+            for payload in lineage.due(self.world.now):
+                ingest.ingest(self.config, store, payload, fetch=False, now=self.world.now)
 
     def _pushes(self) -> None:
         """Ordinary development: an hour's worth of pushes across the fleet."""
