@@ -117,6 +117,8 @@ class _Validator:
                     self.error(path + (key,), message, key=True)
             elif err.validator == "pattern" and "pattern" in err.schema and "[smhd]" in err.schema["pattern"]:
                 self.error(path, f"bad duration {err.instance!r}; write e.g. 45m, 6h, 1h30m or 2d")
+            elif err.validator == "pattern" and err.schema.get("pattern") == nightly_config.FAMILY_PATTERN:
+                self.error(path, f"{err.instance!r} is not a GPU family name such as gfx94X-dcgpu or gfx1151")
             elif err.validator == "pattern" and "/" in err.schema.get("pattern", ""):
                 self.error(path, f"repo {err.instance!r} is not in owner/name form")
             elif err.validator == "required":
