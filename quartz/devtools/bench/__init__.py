@@ -43,7 +43,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, report, testreports
+from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, nightlytrigger, report, testreports
 from quartz.devtools.bench.fleet import Sizes
 from quartz.errors import BadInput, QuartzError
 
@@ -96,6 +96,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["bulk"] = _bulk(config, sizes, world, store_path, s3, say)
             figures["cycles"] = _cycles(config, config_path, world, server, s3, workdir, say)
             figures["test_reports"] = testreports.measure(workdir, quick=sizes == Sizes.quick(), say=say)
+            figures["nightly_trigger"] = nightlytrigger.measure(workdir, say, quick=sizes == Sizes.quick())
         finally:
             server.stop()
         if fleet_1000:  # after the main fleet's simulator stopped

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quartz.cycle import PHASES
+from quartz.devtools.bench import nightlytrigger
 from quartz.devtools.bench.testreports import lines as test_report_lines
 
 MB = 1_000_000
@@ -79,6 +80,8 @@ def table(figures: dict) -> str:
     lines += _requests(figures) + _phases(figures["cycles"]) + _sizes(figures)
     if "test_reports" in figures:
         lines += test_report_lines(figures["test_reports"])
+    if "nightly_trigger" in figures:
+        lines += nightlytrigger.lines(figures["nightly_trigger"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
