@@ -46,7 +46,7 @@ def edited(text: str, *pairs: tuple[str, str]) -> config.Config:
 
 def test_unchanged_config_reports_nothing_changed():
     markdown = describe(BASE, config.loads(BASE))
-    assert "**0 added, 0 changed, 0 removed, 3 unchanged**" in markdown
+    assert "**0 added, 0 changed, 0 removed, 5 unchanged**" in markdown
     assert "```mermaid" not in markdown
 
 

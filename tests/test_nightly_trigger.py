@@ -300,3 +300,17 @@ def test_the_json_schema_knows_the_nightly_trigger():
     stage = SCHEMA["properties"]["cascades"]["additionalProperties"]["properties"]["stages"]["additionalProperties"]
     assert "needs_families" in stage["properties"]
     json.dumps(SCHEMA)  # `quartz schema` writes it as is
+
+
+def test_a_pull_request_changing_a_nightly_trigger_shows_it_in_the_dag_summary():
+    import html
+
+    from quartz.config import dagdiff
+
+    new = config_module.loads(FLEET.replace("phase: build}}", "phase: test, families: [gfx1151]}}", 1))
+    markdown = html.unescape(dagdiff.describe_changes(FLEET, new))
+    assert "### `libs` — changed" in markdown
+    assert ("<code>trigger.nightly</code>: <code>nightly linux rocm.build</code> → "
+            "<code>nightly linux rocm.test (gfx1151)</code>") in markdown
+    graph = dagdiff.mermaid(new, new.cascades["libs"])
+    assert 'start(["nightly linux rocm.test (gfx1151) · succeeded"])' in graph

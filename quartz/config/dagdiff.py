@@ -60,6 +60,8 @@ def cascade_fields(cascade: Cascade) -> dict[str, str]:
             "trigger.branch": trigger.branch or "", "trigger.event": trigger.event or "",
             "trigger.conclusion": trigger.conclusion,
         })
+    if cascade.nightly_trigger:
+        fields["trigger.nightly"] = cascade.nightly_trigger.describe()
     for param in cascade.params.values():
         base = f"params.{param.name}"
         fields.update({
@@ -220,6 +222,8 @@ def mermaid(config: Config, cascade: Cascade, *, added=(), changed=()) -> list[s
     if cascade.trigger:
         t = cascade.trigger
         parts = [t.project, t.workflow] + ([f"@ {t.branch}"] if t.branch else []) + [t.conclusion]
+    elif cascade.nightly_trigger:
+        parts = [cascade.nightly_trigger.describe(), "succeeded"]
     else:
         parts = ["manual start"] + ([f"params: {' '.join(cascade.params)}"] if cascade.params else [])
     lines = ["flowchart LR", f'  start(["{" · ".join(_label(p) for p in parts)}"])']
