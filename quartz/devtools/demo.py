@@ -84,8 +84,7 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
             store.execute("demo/mark", scope=DEMO_MARKER, now=world.now)
         while world.now <= end:
             script.before_cycle()
-            with Store.open(store_path) as store:
-                script.deliver_reports(store)  # TheRock's notify_quartz → `quartz ingest`, between cycles
+            script.deliver_reports(store_path)  # TheRock's notify_quartz → `quartz ingest`, between cycles
             final = world.now + STEP > end
             result = cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
                                      render=final, clock=lambda: world.now)
@@ -143,12 +142,16 @@ class _Script:
                 del self.rerun_due[run_id]
         self._pushes()
 
-    def deliver_reports(self, store) -> None:
+    def deliver_reports(self, store_path: Path) -> None:
         """The reports TheRock's nightly has sent since the last cycle, through the same ingest as real ones."""
         from quartz.rocm import ingest
+        from quartz.store.db import Store
 
-        for lineage in self.lineages:
-            for payload in lineage.due(self.world.now):
+        payloads = [payload for lineage in self.lineages for payload in lineage.due(self.world.now)]
+        if not payloads:
+            return  # opening the store costs more than most cycles' reports
+        with Store.open(store_path) as store:
+            for payload in payloads:
                 ingest.ingest(self.config, store, payload, fetch=False, now=self.world.now)
 
     def _pushes(self) -> None:
