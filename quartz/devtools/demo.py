@@ -6,7 +6,10 @@ hour over the last two days while a small script plays out on the simulated
 side: a nightly that passes end to end, one whose PyTorch build fails (its
 dependants are skipped with the reason), a kernel test that fails and is
 re-run by hand until it passes, a release cascade started by hand, and
-tonight's nightly still running when the demo stops.
+tonight's nightly still running when the demo stops. Each ROCm nightly also reports
+what TheRock's notify_quartz would (quartz/devtools/rockrel.py) through ingest, so the
+cascades that start on a nightly's component (the Linux ROCm build, PyTorch tests per
+GPU family) start hours before that nightly's last report.
 
 Notifications go to a local webhook sink the demo starts (its messages land in
 site/demo-webhook.json) and to issues in a simulated ROCm/quartz-alerts, unless
