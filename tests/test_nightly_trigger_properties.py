@@ -24,8 +24,6 @@ from quartz.rocm import ingest
 from quartz.store.db import Store
 from tests.test_nightly_trigger import FLEET
 
-pytestmark = pytest.mark.slow
-
 START = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
 LATER = START + timedelta(hours=30)  # every report is in by then; the trigger window still holds
 DATABASE = DirectoryBasedExampleDatabase(os.path.expanduser("~/.cache/quartz/hypothesis"))
@@ -64,6 +62,7 @@ REPORTS = _reports()
 ACTIONS = st.lists(st.one_of(st.integers(0, len(REPORTS) - 1), st.just("advance")), max_size=60)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(actions=ACTIONS)
 def test_one_cascade_run_per_cascade_and_nightly_whatever_the_reports_do(actions):
@@ -91,3 +90,15 @@ def test_one_cascade_run_per_cascade_and_nightly_whatever_the_reports_do(actions
 def _runs_per_cascade(store):
     rows = store.db.execute("SELECT cascade, count(*) FROM cascade_runs GROUP BY cascade").fetchall()
     return {(cascade, n) for cascade, n in rows}
+
+
+def test_a_nightly_green_before_the_cascade_existed_does_not_start_it(tmp_path):
+    """Adding a nightly-triggered cascade does not replay the nightlies already green (as run triggers)."""
+    with Store.open(tmp_path / "quartz.duckdb") as store:
+        for text in REPORTS:
+            ingest.ingest(CONFIG, store, text, fetch=False, now=LATER)
+        report = dispatch.AdvanceReport()
+        dispatch.start_triggered(CONFIG, store, LATER, "http://sim", report)  # Quartz first sees the cascades now
+        nightly_trigger.start_triggered(CONFIG, store, LATER, "http://sim", report)
+        assert report.started == 0
+        assert store.query("cascades/nightly_started", cascades=["libs", "gpu"]) == []
