@@ -117,7 +117,7 @@ class _Script:
         self.nightlies = {  # when each scripted ROCm nightly starts
             "A": end - dt.timedelta(days=2) + dt.timedelta(hours=1),
             "B": end - dt.timedelta(days=1) + dt.timedelta(hours=1),
-            "C": end - dt.timedelta(hours=4, minutes=30),
+            "C": end - dt.timedelta(hours=6),  # the orchestrator runs ~4 h 40: its cascade is running at the end
         }
         self.release_at = end - dt.timedelta(hours=20)
         self.rocm_runs: dict[int, str] = {}  # rocm run id → story label
