@@ -134,3 +134,13 @@ def test_a_nightly_component_trigger_adds_no_request_to_a_cycle(figures):
     assert nightly["reports"] > 40 and nightly["cycles"] >= 40
     assert nightly["trigger_requests"] == 0
     assert 0 <= nightly["delay_minutes"] <= nightly["step_minutes"]  # the first cycle after the leaf turned green
+
+
+def test_culprit_probes_reach_the_planted_verdict_and_count_their_cost(figures):
+    found = figures["culprit"]
+    assert {story: f["verdict_kind"] for story, f in found.items()} == {
+        "broken_by": "broken_by", "flaky": "flaky", "needs_both": "needs_both"}
+    # The re-run, then one put-back per changed upstream until one passes, then both together.
+    assert [found[s]["probe_dispatches"] for s in ("flaky", "broken_by", "needs_both")] == [1, 2, 4]
+    assert all(f["dispatch_posts"] == f["probe_dispatches"] and f["cycles_to_verdict"] >= f["probe_dispatches"]
+               for f in found.values())

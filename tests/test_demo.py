@@ -83,3 +83,14 @@ def test_demo_notifies_a_failure_opens_its_issue_and_closes_it_on_recovery(demo_
     assert {"cascade_partial_failure", "cascade_recovered"} <= events or {"cascade_failed",
                                                                           "cascade_recovered"} <= events
     assert {n["status"] for n in notes} == {"sent"}
+
+
+def test_demo_names_the_culprit_of_a_broken_vllm(demo_site):
+    root, _ = demo_site
+    with Store.open(root / "quartz.duckdb", read_only=True) as store:
+        searches = store.db.execute("SELECT status, verdict_kind, verdict FROM culprit_searches "
+                                    "WHERE stage = 'vllm' AND status = 'done'").fetchall()
+    assert any(kind == "broken_by" and verdict.startswith("broken by pytorch: vllm passes with last good pytorch")
+               for _, kind, verdict in searches), searches
+    notes = json.loads((root / "site" / "api/v1/notifications.json").read_text())["notifications"]
+    assert "culprit_verdict" in {n["event"] for n in notes}

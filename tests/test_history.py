@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from quartz.site.render import render
+from quartz.store import reader
 from quartz.store import remote as storage
 from quartz.store.db import Store
 from quartz.store.history import archive as archiving
@@ -63,7 +64,7 @@ def test_archive_moves_old_runs_and_the_site_renders_the_same(local_store, tmp_p
     result = archive_pulled(pulled_local(path), NOW, HOT_DAYS)
     assert result.report.runs > 0 and result.report.rows["jobs"] > 0
     assert (path.parent / "history" / "runs").is_dir()
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert 0 < hot_count(store) < len(before["workflow_runs"])
         assert every_row(store) == before
         render(config, store, tmp_path / "site-after", NOW)
@@ -75,7 +76,7 @@ def test_a_second_archive_moves_nothing(local_store):
     first = archive_pulled(pulled_local(path), NOW, HOT_DAYS)
     second = archive_pulled(pulled_local(path), NOW, HOT_DAYS)
     assert first.report.runs > 0 and second.report.runs == 0 and not second.changed
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before
         assert store.query_one("history/files") is not None
 
@@ -101,17 +102,17 @@ def test_a_crash_between_file_write_and_manifest_loses_and_doubles_nothing(local
         archiving.plan(store, NOW - dt.timedelta(days=HOT_DAYS))
         written = archiving.write_files(store, home, tmp_path / "scratch", NOW)
     assert written and all((home.local_root / w["rel_key"]).exists() for w in written)
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before  # the orphans are not read
     archive_pulled(pulled_local(path), NOW, HOT_DAYS)
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before  # moved once, from the hot rows, not from the orphans
     with Store.open(path) as store:  # a day later (the files' ages are real time)
         report = compact(store, home, dt.datetime.now(dt.UTC) + dt.timedelta(days=2))
     assert sorted(report.orphans) == sorted(w["rel_key"] for w in written)
     delete_replaced(home, report)
     assert not any((home.local_root / w["rel_key"]).exists() for w in written)
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before
 
 
@@ -138,7 +139,7 @@ def test_compact_merges_a_partitions_files_into_one(local_store):
     assert len({(f["table_name"], f["project"], f["month"]) for f in after}) == len(after)
     delete_replaced(home, report)
     assert len(list(home.local_root.rglob("*.parquet"))) == len(after)
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before
 
 
@@ -198,11 +199,11 @@ def test_migration_on_s3_loses_nothing_runs_once_and_downloads_each_partition_on
     shutil.rmtree(tmp_path / "cache")  # a reader elsewhere: nothing cached yet
 
     gets = _history_gets(s3)
-    with storage.read_only(location, client=s3.client) as store:
+    with reader.read_only(location, client=s3.client) as store:
         assert every_row(store) == before
         render(config, store, tmp_path / "site-after", NOW)
     assert gets["gets"] == result.report.files
-    with storage.read_only(location, client=s3.client) as store:
+    with reader.read_only(location, client=s3.client) as store:
         assert every_row(store) == before
     assert gets["gets"] == result.report.files  # the second reader found every partition in the cache
     # Runs and attempts are read from one copy of their cold rows, made once for this manifest.
@@ -243,7 +244,7 @@ def test_archive_and_history_commands(local_store, tmp_path, capsys):
     assert main(["history", "compact", *common]) == 0
     assert "history compact: merged 0 files" in capsys.readouterr().out
     assert main(["render", *common, "--out", str(tmp_path / "site")]) == 0
-    with storage.read_only(str(path)) as store:
+    with reader.read_only(str(path)) as store:
         assert every_row(store) == before
         assert hot_count(store) < len(before["workflow_runs"])
 
@@ -256,7 +257,7 @@ def test_a_cycle_archives_aged_history_and_still_renders_it(s3, tmp_path):
     fleet = Fleet(s3, tmp_path)
     try:
         assert fleet.cycle().status == "ok"
-        with storage.read_only(fleet.location, client=s3.client) as store:
+        with reader.read_only(fleet.location, client=s3.client) as store:
             before = every_row(store)
         fleet.world.advance(dt.timedelta(days=fleet.config.settings.hot_days + 10))
         aged = fleet.cycle(site="site-aged")
@@ -268,7 +269,7 @@ def test_a_cycle_archives_aged_history_and_still_renders_it(s3, tmp_path):
         assert steady.sync.runs_new == 1 and steady.archive.report.runs == 0
         assert fleet.stored("SELECT count(*) FROM workflow_runs WHERE run_id IN (SELECT run_id FROM history_runs)") \
             == [(0,)]
-        with storage.read_only(fleet.location, client=s3.client) as store:
+        with reader.read_only(fleet.location, client=s3.client) as store:
             after = every_row(store)
             assert hot_count(store) < len(after["workflow_runs"])
         for table, key in (("workflow_runs", 1), ("run_attempts", 2), ("jobs", 1)):  # runs still open were updated

@@ -42,6 +42,7 @@ from quartz.cascades import engine, nightly_trigger
 from quartz.cascades import state as cascade_store
 from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
+from quartz.cascades.probes import advance_probes  # culprit probes: a step of their own (issue 28)
 from quartz.cascades.state import CONFLICTS, Stale
 from quartz.config import Config
 from quartz.deadline import Deadline, DeadlineReached
@@ -68,6 +69,7 @@ class AdvanceReport:
     left: int = 0  # cascade runs not looked at: the time budget ran out (the next cycle does them)
     dispatches_left: int = 0  # dispatches not started for the same reason (the stages stay pending)
     errors: list[str] = field(default_factory=list)
+    probes: object = None  # quartz.cascades.probes.ProbeReport
 
     def summary(self) -> str:
         text = (f"advance: {self.started} cascade runs started, {self.dispatched} dispatched, {self.linked} linked, "
@@ -80,6 +82,8 @@ class AdvanceReport:
                                                (self.left, "cascade runs left for the next cycle"),
                                                (self.dispatches_left, "dispatches left for the next cycle"),
                                                (len(self.errors), "errors")) if n]
+        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts or self.probes.errors):
+            extra.append(self.probes.summary())
         return text + ("; " + ", ".join(extra) if extra else "")
 
     def markdown(self) -> str:
@@ -88,6 +92,9 @@ class AdvanceReport:
                 ("dispatch answers lost", self.unknown), ("dispatches refused", self.refused),
                 ("commit statuses", self.statuses), ("commit statuses not set", self.statuses_failed),
                 ("cascade runs finished", self.cascades_finished)]
+        if self.probes is not None and (self.probes.dispatched or self.probes.verdicts):
+            rows += [("culprit probes dispatched", self.probes.dispatched),
+                     ("culprit verdicts", len(self.probes.verdicts))]
         lines = ["### Advance", "", "| | |", "|---|---:|"] + [f"| {k} | {v} |" for k, v in rows]
         lines += [f"- error: {e}" for e in self.errors]
         return "\n".join(lines) + "\n"
@@ -149,6 +156,8 @@ def advance(config: Config, store, client, now: datetime, *, before_send: Hook |
             report.errors.append(f"{snap.cascade_run.cascade_run_id}: {exc}")
         actions = engine.plan(config, snap, now, api_url=api_url)
         carry_out(store, writer, snap, version, actions, now, report, before_send, after_send, deadline)
+    report.probes = advance_probes(config, store, client, writer, now, post=post_dispatch, make_intent=Intent,
+                                   before_send=before_send, after_send=after_send, deadline=deadline)
     return report
 
 

@@ -443,6 +443,27 @@ def template_context(config: Config, cascade_run: CascadeRunState, stage: Stage 
     }
 
 
+def render_dispatch(config: Config, cascade_run: CascadeRunState, stage: Stage, attempt: int, corr: str,
+                    upstream: Mapping[str, Mapping]) -> tuple[str | None, dict]:
+    """(ref, inputs or client_payload) of one dispatch; raises templating.TemplateError."""
+    context = template_context(config, cascade_run, stage, attempt, upstream)
+    context["stage"]["correlation_id"] = corr
+    ref = render_ref(config, cascade_run, stage, context)
+    if stage.kind == "workflow_dispatch":
+        payload = dict(templating.render_tree(dict(stage.inputs), context))
+        payload[stage.correlation_input] = corr
+        return ref, payload
+    payload = dict(templating.render_tree(dict(stage.client_payload), context))
+    payload["quartz"] = {
+        "cascade_run_id": cascade_run.cascade_run_id, "stage": stage.name, "attempt": attempt,
+        "correlation_id": corr,
+        "upstream": {n: {k: v[k] for k in ("run_id", "head_sha", "html_url", "conclusion",
+                                           "artifacts_url", "artifact_names") if k in v}
+                     for n, v in upstream.items()},
+    }
+    return ref, payload
+
+
 def render_ref(config: Config, cascade_run: CascadeRunState, stage: Stage, context: Mapping) -> str | None:
     if stage.kind != "workflow_dispatch":
         return None
@@ -646,22 +667,9 @@ class _Planner:
         if not_ready:
             self.explain(st, f"ready, waiting for the results of {', '.join(not_ready)} to be synced")
             return
-        context = template_context(self.config, self.cr, stage, attempt, upstream)
         repo = self.config.projects[stage.project].repo
         try:
-            ref = render_ref(self.config, self.cr, stage, context)
-            if stage.kind == "workflow_dispatch":
-                payload = dict(templating.render_tree(dict(stage.inputs), context))
-                payload[stage.correlation_input] = corr
-            else:
-                payload = dict(templating.render_tree(dict(stage.client_payload), context))
-                payload["quartz"] = {
-                    "cascade_run_id": self.id, "stage": stage.name, "attempt": attempt,
-                    "correlation_id": corr,
-                    "upstream": {n: {k: v[k] for k in ("run_id", "head_sha", "html_url", "conclusion",
-                                                       "artifacts_url", "artifact_names") if k in v}
-                                 for n, v in upstream.items()},
-                }
+            ref, payload = render_dispatch(self.config, self.cr, stage, attempt, corr, upstream)
         except templating.TemplateError as exc:
             self.finish(st, "failure", f"failed before dispatch: {exc}", None)
             return

@@ -34,7 +34,15 @@ def one(store, cascade_run_id: str) -> dict:
         "cascade_run": row,
         "stages": _with_failures(store, store.query("cascades/stages_of", cascade_run_id=cascade_run_id)),
         "events": store.query("cascades/events_of", cascade_run_id=cascade_run_id),
+        "culprit": _culprit(store, cascade_run_id),
     }
+
+
+def _culprit(store, cascade_run_id: str) -> list[dict]:
+    """The culprit searches of the run's failed stages, as its JSON document shows them."""
+    from quartz.site import culprit
+
+    return [culprit.search_doc(s) for s in culprit.load(store, [cascade_run_id]).get(cascade_run_id, [])]
 
 
 def _with_failures(store, stages: list[dict]) -> list[dict]:
@@ -93,11 +101,24 @@ def format_one(picture: dict) -> str:
              inert(s["reason"]) + (f" — {inert(s['failure'])}" if s.get("failure") else "")]
             for s in picture["stages"]]
     lines.append(_table(["STAGE", "STATUS", "ATTEMPT", "RUN", "REASON"], rows))
+    lines += _format_culprit(picture.get("culprit") or [])
     lines += ["", "timeline:"]
     for e in picture["events"]:
         where = f"{inert(e['stage'])}: " if e["stage"] else ""
         lines.append(f"  {_when(e['occurred_at'])}  {inert(e['kind']):<16} {where}{inert(e['message'])}")
     return "\n".join(lines)
+
+
+def _format_culprit(searches: list[dict]) -> list[str]:
+    lines = []
+    for c in searches:
+        lines += ["", f"culprit probes of {inert(c['stage'])} ({inert(c['status'])}): "
+                      f"{inert(c['verdict'] or 'searching')}"]
+        for p in c["probes"]:
+            what = " + ".join(p["put_back"]) + " put back" if p["put_back"] else "re-run as it was"
+            lines.append(f"  {inert(p['correlation_id'])}  {what:<28} {inert(p['status']):<10} "
+                         f"{inert(p['run_url'] or p['run_id'] or '-')}")
+    return lines
 
 
 def _jsonable(value):
@@ -123,9 +144,9 @@ def as_json(picture) -> str:
 
 
 def main(args) -> int:
-    from quartz.store import remote as storage
+    from quartz.store import reader
 
-    with storage.read_only(args.store) as store:
+    with reader.read_only(args.store) as store:
         picture = one(store, args.cascade_run_id) if args.cascade_run_id else recent(store)
     if args.json:
         print(as_json(picture))

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 import jsonschema
 
+from quartz.config import culprit as culprit_config
 from quartz.config import nightly as nightly_config
 from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
@@ -238,6 +239,7 @@ class _Validator:
                     self.unknown(path + ("depends_on", index), "stage", parent, stages)
         self.check_cycles(base, stages)
         self.check_templates(name, cascade, projects, releases)
+        culprit_config.check(self, name, cascade.get("culprit"), stages)
 
     def check_cycles(self, base: tuple, stages: dict) -> None:
         graph = {
@@ -387,6 +389,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
         params=MappingProxyType(params),
         stages=MappingProxyType(stages),
         nightly_trigger=nightly_config.build((raw.get("trigger") or {}).get("nightly")),
+        culprit=culprit_config.build(raw.get("culprit")),
     )
 
 

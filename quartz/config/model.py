@@ -83,6 +83,15 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Culprit:
+    """`culprit:` of a cascade: which failed stages are probed with last good upstream versions (issue 28)."""
+
+    stages: tuple[str, ...] = ()  # empty: every required stage whose inputs read an upstream field
+    max_probes: int = 4  # dispatches per failed cascade run, all stages together
+    max_age_s: int = 7 * 86400  # a last good run older than this is not used
+
+
+@dataclass(frozen=True)
 class Cascade:
     name: str
     description: str
@@ -90,6 +99,7 @@ class Cascade:
     params: Mapping[str, Param]
     stages: Mapping[str, Stage]  # in dependency order: parents before children
     nightly_trigger: NightlyTrigger | None = None  # starts on a nightly's leaf instead (config/nightly.py)
+    culprit: Culprit | None = None
 
     def ancestors(self, stage: str) -> set[str]:
         seen: set[str] = set()
@@ -121,7 +131,7 @@ class Ingest:
 
 # Notifications (`notify:`): named channels and rules mapping events to them.
 NOTIFY_EVENTS = ("branch_red", "branch_green", "cascade_failed", "cascade_partial_failure", "cascade_recovered",
-                 "stage_timed_out", "stage_stuck", "failure_group_new")
+                 "stage_timed_out", "stage_stuck", "failure_group_new", "culprit_verdict")
 DEFAULT_STUCK_AFTER_S = 2 * 3600
 
 

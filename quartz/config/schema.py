@@ -86,6 +86,18 @@ STAGE = {
     },
 }
 
+CULPRIT = {
+    "type": "object",
+    "description": "Probe a failed stage with last good upstream versions, one changed upstream at a time.",
+    "additionalProperties": False,
+    "properties": {
+        "stages": {**_name_list, "description": "stages to probe (default: every required stage)"},
+        "max_probes": {"type": "integer", "minimum": 1, "maximum": 20,
+                       "description": "dispatches per failed cascade run (default 4)"},
+        "max_age": {**_duration, "description": "a last good run older than this is not used (default 7d)"},
+    },
+}
+
 CASCADE = {
     "type": "object",
     "required": ["stages"],
@@ -96,6 +108,7 @@ CASCADE = {
         "params": {"type": "object", "additionalProperties": PARAM},
         "report_status": {"type": "boolean"},
         "stages": {"type": "object", "minProperties": 1, "additionalProperties": STAGE},
+        "culprit": CULPRIT,
     },
 }
 

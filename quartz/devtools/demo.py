@@ -3,8 +3,9 @@
 It builds the fleet of cascades.yaml in a simulated GitHub, backfills its
 history, then runs the real cycle (sync → advance → render) every simulated
 hour over the last two days while a small script plays out on the simulated
-side: a nightly that passes end to end, one whose PyTorch build fails (its
-dependants are skipped with the reason), a kernel test that fails and is
+side: a nightly that passes end to end, one whose vLLM is broken by a new
+PyTorch commit (planted in the simulator; culprit probes name it), one whose
+PyTorch build fails (its dependants are skipped with the reason), a kernel test that fails and is
 re-run by hand until it passes, a release cascade started by hand, and
 tonight's nightly still running when the demo stops. Each ROCm nightly also reports
 what TheRock's notify_quartz would (quartz/devtools/rockrel.py) through ingest, so the
@@ -44,7 +45,16 @@ STORY = {
     "C": {("nightly", "pytorch"): "success", ("nightly", "triton"): "success"},
     "release": {("release", "pytorch"): "success", ("release", "jax"): "success",
                 ("release", "vllm"): "success"},
+    # A new PyTorch commit breaks the nightly's vLLM (planted in the simulator, not forced): its culprit
+    # probes re-run vLLM, then put PyTorch back to night A's build, and name PyTorch.
+    "D": {("nightly", "pytorch"): "success", ("nightly", "triton"): "success", ("nightly", "sglang"): "success",
+          ("nightly", "transformers"): "success", ("inference-stack", "triton"): "success",
+          ("inference-stack", "aiter"): "success", ("inference-stack", "flash_attention"): "success",
+          ("inference-stack", "vllm"): "success"},
 }
+CULPRIT_NIGHT = "D"
+# The nightlies that also report as TheRock does, with their build date (days before the end): one a day.
+NIGHTLY_DAYS = {"A": 2, "B": 1, "C": 0}
 
 
 @dataclass
@@ -116,6 +126,7 @@ class _Script:
         self.rng = random.Random(seed)
         self.nightlies = {  # when each scripted ROCm nightly starts
             "A": end - dt.timedelta(days=2) + dt.timedelta(hours=1),
+            "D": end - dt.timedelta(days=1, hours=10),
             "B": end - dt.timedelta(days=1) + dt.timedelta(hours=1),
             "C": end - dt.timedelta(hours=6),  # the orchestrator runs ~4 h 40: its cascade is running at the end
         }
@@ -126,17 +137,21 @@ class _Script:
         self.release_started = False
         self.end, self.seed = end, seed
         self.lineages: list[rockrel.RockrelNightly] = []  # what TheRock reports about each nightly
+        self.culprit_planted = False
 
     def before_cycle(self) -> None:
         now = self.world.now
         rocm = self.config.projects.get("rocm")
         for label, when in self.nightlies.items():
             if rocm and when <= now and label not in self.rocm_runs.values():
+                pytorch = self.config.projects.get("pytorch")
+                if label == CULPRIT_NIGHT and pytorch:  # tonight's PyTorch commit, the one that breaks vLLM
+                    self.world.push(pytorch.repo, pytorch.default_branch)
                 run = self.world.create_run(rocm.repo, rocm.workflows[0], rocm.default_branch, event="schedule",
                                             conclusion="success", created_at=when)
                 self.rocm_runs[run.id] = label
-                if rocm.workflows[0] == rockrel.ORCHESTRATOR:
-                    day = (self.end - dt.timedelta(days={"A": 2, "B": 1}.get(label, 0))).strftime("%Y%m%d")
+                if rocm.workflows[0] == rockrel.ORCHESTRATOR and label in NIGHTLY_DAYS:  # one a day, as rockrel's
+                    day = (self.end - dt.timedelta(days=NIGHTLY_DAYS[label])).strftime("%Y%m%d")
                     self.lineages.append(rockrel.RockrelNightly(self.world, rocm.repo, run, build_date=day,
                                                                 seed=self.seed))
         for run_id, due in list(self.rerun_due.items()):
@@ -181,6 +196,8 @@ class _Script:
         by_run = {row["run_id"]: row for row in rows}
         for row in rows:
             label = self._label(row, by_run)
+            if label == CULPRIT_NIGHT and (row["cascade"], row["stage"]) == ("nightly", "pytorch"):
+                self._plant_culprit(row["run_id"])
             if row["run_id"] in self.forced or label is None:
                 continue
             conclusion = STORY.get(label, {}).get((row["cascade"], row["stage"]))
@@ -192,6 +209,15 @@ class _Script:
                 if conclusion == "failure" and row["cascade"] == "inference-stack":
                     self.rerun_due[run.id] = self.world.now + dt.timedelta(hours=3)
             self.forced.add(row["run_id"])
+
+    def _plant_culprit(self, pytorch_run_id: int) -> None:
+        """vLLM fails with the PyTorch that night D built; with any other PyTorch it passes."""
+        vllm = self.config.projects.get("vllm")
+        if self.culprit_planted or vllm is None:
+            return
+        sha = self.world.get_run(pytorch_run_id).sha
+        self.world.plant_culprit(vllm.repo, vllm.workflows[0], "pytorch_run_id", sha, otherwise="success")
+        self.culprit_planted = True
 
     def _label(self, row: dict, by_run: dict) -> str | None:
         if row["trigger_kind"] == "manual":

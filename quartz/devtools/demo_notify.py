@@ -19,7 +19,8 @@ NOTIFY = {
         "demo-issues": {"type": "github_issues", "repo": ISSUES_REPO, "labels": ["quartz-alert"]},
     },
     "rules": [
-        {"events": ["cascade_failed", "cascade_partial_failure", "cascade_recovered", "stage_timed_out"],
+        {"events": ["cascade_failed", "cascade_partial_failure", "cascade_recovered", "stage_timed_out",
+                    "culprit_verdict"],
          "channels": ["demo-slack", "demo-issues"]},
         {"events": ["stage_stuck"], "channels": ["demo-slack"], "stuck_after": "3h"},
         {"events": ["branch_red", "branch_green"], "channels": ["demo-slack"], "projects": ["pytorch"],

@@ -29,9 +29,9 @@ NAME_CAP = 120  # branch names, run titles: untrusted and unbounded
 REASON_CAP = 400
 HISTORY = dt.timedelta(days=2)  # cascade runs and stages older than this are history, not news
 BROKEN = ("branch_red", "cascade_failed", "cascade_partial_failure", "stage_timed_out", "stage_stuck",
-          "failure_group_new")
+          "failure_group_new", "culprit_verdict")
 # States a subject is assumed to be in before anything was told: a new channel hears about what is broken now.
-INITIAL = {"branch": "green", "cascade": "success", "stage": "", "failure": ""}
+INITIAL = {"branch": "green", "cascade": "success", "stage": "", "failure": "", "culprit": ""}
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,10 @@ def detect(config: Config, store, rule: Rule, now: dt.datetime, cascades_since: 
         found += stage_events(config, store, rule, now, max(cascades_since, now - HISTORY))
     if "failure_group_new" in rule.events:
         found += failure_group_events(config, store, rule, now)
+    if "culprit_verdict" in rule.events:
+        from quartz.notify.culprit import culprit_events
+
+        found += [Event(**e) for e in culprit_events(config, store, rule, max(cascades_since, now - HISTORY))]
     return found
 
 

@@ -22,6 +22,7 @@ from quartz.rocm import statusjson
 from quartz.site import (
     builds,
     cascades,
+    culprit,
     failures,
     health,
     notifications,
@@ -164,6 +165,7 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     failures.annotate_stages(details, lines)
     failures.annotate_items(items, details)
     sincegood.annotate(store, details, cascade_rows, sitemap)
+    culprit.annotate(store, details, sitemap)
     testresults.mark_flaky_cells(health.all_cells(categories), test_data, build_runs)
     cycle = store.query_one("site/cycle_latest")
     health_doc = health.health_doc(config, categories, item_list, cycle, now,
@@ -370,10 +372,10 @@ __all__ = ["RenderReport", "render", "iso"]
 
 def main(args) -> int:
     from quartz import config as config_mod
-    from quartz.store import remote as storage
+    from quartz.store import reader
 
     config = config_mod.load(args.config)
-    with storage.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
+    with reader.read_only(args.store) as store:  # an s3:// store is pulled to a temporary file, never pushed
         report = render(config, store, args.out, dt.datetime.now(dt.UTC))
     print(f"rendered {report.pages} pages and {report.api_files} API files into {args.out}: "
           f"{report.written} written, {report.unchanged} unchanged, {report.removed} removed "

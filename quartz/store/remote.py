@@ -132,28 +132,6 @@ def opened(location: str, *, client=None) -> Iterator[tuple[object, PulledStore]
         push(pulled, client=client)
 
 
-@contextlib.contextmanager
-def read_only(location: str, *, client=None):
-    """The store opened read-only: a local file in place, or an S3 object pulled to a temporary file.
-
-    For the commands that only read (`render`, `status`): nothing is ever pushed back.
-    """
-    from quartz.store.db import Store
-
-    with tempfile.TemporaryDirectory(prefix="quartz-read-") as workdir:
-        pulled = pull(location, workdir, client=client)
-        if pulled.is_s3 and pulled.etag is None:
-            raise QuartzError(f"store {pulled.s3} does not exist yet; run `quartz cycle` (or `quartz sync`) first")
-        store = Store.open(pulled.local_path, read_only=True)
-        try:
-            from quartz.store.history.views import attach
-
-            attach(store, location, client=client)  # history in Parquet reads as part of its tables
-            yield store
-        finally:
-            store.close()
-
-
 # ---------------------------------------------------------------- pull
 
 

@@ -21,7 +21,9 @@ What it does, all on this machine (the simulator over HTTP, moto's S3 server, Du
    baseline polls the same world before the first steady one and the last. Then an
    incremental render: the store after the new runs, rendered over the
    first cycle's (complete) site;
-5. prints the figures beside the goals, and writes them as JSON with --json.
+5. culprit probes on a small world with planted culprits (culprit.py): per verdict, the cycles, probe
+   dispatches and GitHub requests from the failure to the verdict;
+6. prints the figures beside the goals, and writes them as JSON with --json.
 
 Requests and rate-limit points are counted by the simulator (what GitHub would
 see). Times depend on the machine; counts and ratios do not. Everything lives
@@ -43,14 +45,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from quartz.devtools.bench import baseline, bulk, fleet, fleet1000, nightlytrigger, report, testreports
-from quartz.devtools.bench.fleet import Sizes
+from quartz.devtools.bench import baseline, bulk, culprit, fleet, fleet1000, nightlytrigger, report, testreports
+from quartz.devtools.bench.fleet import STEADY_GAP, Sizes
 from quartz.errors import BadInput, QuartzError
 
 TOKEN = "bench-token"  # the simulator's own; never a real credential
 BUCKET = "quartz-bench"
 SAMPLE_RUNS = 12_000  # backfill over HTTP is measured on about this many runs at most
-STEADY_GAP = dt.timedelta(minutes=10)  # the schedule's interval
 STEADY_SAMPLES = 3  # quiet cycles measured; the median one is reported
 NEW_RUN_WAIT = dt.timedelta(hours=1)  # long enough for a new run to complete
 
@@ -99,6 +100,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["nightly_trigger"] = nightlytrigger.measure(workdir, say, quick=sizes == Sizes.quick())
         finally:
             server.stop()
+        figures["culprit"] = culprit.measure(workdir, say=say)
         if fleet_1000:  # after the main fleet's simulator stopped
             figures["fleet_1000"] = fleet1000.measure(workdir, s3, _spec, _child, TOKEN, say)
     finally:

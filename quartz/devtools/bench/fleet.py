@@ -18,6 +18,7 @@ from quartz.errors import BadInput
 
 END = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)  # fixed, so every bench builds the same world
 HISTORY_GAP = dt.timedelta(hours=4)  # history stops this long before END: every run has completed
+STEADY_GAP = dt.timedelta(minutes=10)  # the schedule's interval: the time between two measured cycles
 WORKFLOW = "build.yml"
 TRIGGER_BRANCH = "release/bench"
 BRANCHES = ("main", "main", "release/1.0")  # two in three runs on main

@@ -48,7 +48,7 @@ def measure(workdir: Path, s3, spec, child, token: str, say) -> dict:
         first = child(spec(config_path, world, server, s3, root / "site-first", "cycle") | where,
                       s3)
         first_seconds = time.perf_counter() - t
-        world.advance(fleet_gap())
+        world.advance(fleet.STEADY_GAP)
         say("bench: fleet_1000: steady-state cycle")
         server.reset_counters()
         steady = child(spec(config_path, world, server, s3, root / "site-steady", "cycle") | where,
@@ -70,8 +70,3 @@ def measure(workdir: Path, s3, spec, child, token: str, say) -> dict:
         "maxrss_bytes": steady["maxrss_bytes"],
     }
 
-
-def fleet_gap():
-    from quartz.devtools.bench import STEADY_GAP
-
-    return STEADY_GAP

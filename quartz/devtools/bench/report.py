@@ -84,6 +84,10 @@ def table(figures: dict) -> str:
         lines += nightlytrigger.lines(figures["nightly_trigger"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
+    if "culprit" in figures:
+        from quartz.devtools.bench.culprit import lines as culprit_lines
+
+        lines += culprit_lines(figures["culprit"])
     lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
     for g in figures["goals"]:
         lines.append(f"| {g['goal']} | {g['target']} | {g['shown']} | {'✓' if g['met'] else '✗'} |")

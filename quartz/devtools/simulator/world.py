@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import outcomes
+from . import culprits, outcomes
 from .model import (
     ARTIFACT_ID_BASE,
     MAX_ATTEMPTS,
@@ -80,6 +80,7 @@ class World:
         self._next_artifact_id = ARTIFACT_ID_BASE
         self._next_status_id = 30_000_000_001
         self._commit_counter = 0
+        self.planted: list = []  # culprits.Culprit / culprits.Flaky: dispatched runs that fail by their inputs
 
     # -- clock ---------------------------------------------------------------------
     @property
@@ -376,10 +377,23 @@ class World:
             wf = self.workflow(repo, workflow)
             branch, sha, full = self._check_dispatch(wf, ref, inputs)
             title = self._title(wf, "workflow_dispatch", branch, actor, inputs=full)
+            forced = next((v for v in (rule.verdict(self, wf, full) for rule in self.planted) if v), None)
             run = self._new_run(wf, branch, sha, "workflow_dispatch", self._now + self.dispatch_delay_s, title, full,
-                                actor, None)
+                                actor, forced)
             self._index(run)
             return run
+
+    def plant_culprit(self, repo: Repo | str, workflow: Workflow | str | int, input_name: str, sha: str,
+                      otherwise: str | None = None) -> None:
+        """Dispatched runs of `workflow` fail while input `input_name` names a run built from `sha` (or is it);
+        `otherwise` (e.g. "success") decides the others, else their jobs do."""
+        with self.lock:
+            self.planted.append(culprits.Culprit(self.workflow(repo, workflow).id, input_name, sha, otherwise))
+
+    def plant_flaky(self, repo: Repo | str, workflow: Workflow | str | int, failures: int = 1) -> None:
+        """The next `failures` dispatched runs of `workflow` fail whatever their inputs; later ones pass."""
+        with self.lock:
+            self.planted.append(culprits.Flaky(self.workflow(repo, workflow).id, failures))
 
     def lose_dispatch(self, repo: Repo | str, workflow: Workflow | str | int, ref: str,
                       inputs: dict[str, Any] | None = None) -> int:

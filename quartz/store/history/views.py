@@ -8,7 +8,7 @@ manifest into a DuckDB file in the history cache (`cold-<digest>.duckdb`, rebuil
 changes the manifest) and viewed from there; for a local store they are copied into a TEMP table.
 Only read paths (render, status) call this; sync and advance write to the real tables.
 
-    with storage.read_only(location) as store:   # calls attach(store, location)
+    with reader.read_only(location) as store:    # calls attach(store, location)
         store.query("site/trend_daily", ...)      # reads workflow_runs = hot ∪ cold
 """
 

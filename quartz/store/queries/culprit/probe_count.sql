@@ -1,0 +1,3 @@
+-- params: (none)
+-- Probes dispatched, every cascade run.
+SELECT count(*) AS probes FROM culprit_probes;
