@@ -83,6 +83,9 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
     _fresh_store(store_path)
 
     world = simworld.build_world(config, end - dt.timedelta(days=days + 1), seed=seed)
+    rocm = config.projects.get("rocm")
+    if rocm and rocm.workflows[0] == rockrel.ORCHESTRATOR:
+        rockrel.add_child_workflows(world, rocm.repo)  # the nightly's child runs (reported, never synced)
     config = demo_notify.configure(config, world)
     world.advance_to(live_from)
     history = simworld.add_history(world, config, days - LIVE_DAYS, seed=seed)

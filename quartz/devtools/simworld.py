@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 
 from quartz.config import DEFAULT_CORRELATION_INPUT, Config
-from quartz.devtools import rockrel
 from quartz.devtools.simulator import JobSpec, World
 
 # How each kind of project's jobs look; failure rates differ so the grid is not all green.
@@ -93,8 +92,6 @@ def build_world(config: Config, start: dt.datetime, seed: int = 0) -> World:
                 on=tuple(on), dispatch_types=types,
                 artifacts=(("wheels", 350_000_000), ("test-reports", 2_000_000)),
             )
-        if rockrel.ORCHESTRATOR in project.workflows:
-            rockrel.add_child_workflows(world, repo)
     return world
 
 
