@@ -147,6 +147,13 @@ def test_json_into_a_missing_directory_is_refused_before_any_work(tmp_path, caps
     assert "its directory does not exist" in capsys.readouterr().err
 
 
+def test_a_nightly_component_trigger_adds_no_request_to_a_cycle(figures):
+    nightly = figures["nightly_trigger"]
+    assert nightly["reports"] > 40 and nightly["cycles"] >= 40
+    assert nightly["trigger_requests"] == 0
+    assert 0 <= nightly["delay_minutes"] <= nightly["step_minutes"]  # the first cycle after the leaf turned green
+
+
 def test_culprit_probes_reach_the_planted_verdict_and_count_their_cost(figures):
     found = figures["culprit"]
     assert {story: f["verdict_kind"] for story, f in found.items()} == {

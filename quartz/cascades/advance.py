@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 import requests
 from github import GithubException
 
-from quartz.cascades import engine, jobtriggers
+from quartz.cascades import engine, jobtriggers, nightly_trigger
 from quartz.cascades import state as cascade_store
 from quartz.cascades.engine import RunView, Snapshot
 from quartz.cascades.lookup import fetch_run, github_message, search_by_correlation
@@ -140,6 +140,7 @@ def advance(config: Config, store, client, now: datetime, *, before_send: Hook |
     client.deadline = deadline
     api_url = client.base_url
     start_triggered(config, store, now, api_url, report)
+    nightly_trigger.start_triggered(config, store, now, api_url, report)  # a nightly's leaf turned green
     writer = client.pygithub_for_writes()
     since = now - engine.REOPEN_WINDOW
     for snap, version in cascade_store.load_snapshots(store, since):

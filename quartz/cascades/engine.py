@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from quartz.cascades import signal
+from quartz.cascades import families, signal
 from quartz.config import Cascade, Config, Stage, templating
 from quartz.errors import BadInput
 from quartz.site import paths
@@ -442,6 +442,7 @@ def template_context(config: Config, cascade_run: CascadeRunState, stage: Stage 
             "correlation_id": correlation_id(cascade_run.cascade_run_id, stage.name, attempt) if stage else None,
         },
         "release": dict(config.releases.get(release_name or "", {})),
+        "nightly": families.nightly_fields(cascade_run.upstream),
     }
 
 
@@ -586,7 +587,8 @@ class _Planner:
                 self.reopen(st, "running", f"re-opened: {run.link()} was re-run (attempt {run.run_attempt})")
                 self.follow_run(st, stage, run, reopened=True)
                 return
-        if status == "skipped" and not any(self.status.get(p) in NOT_SUCCEEDED for p in stage.depends_on):
+        if status == "skipped" and not any(self.status.get(p) in NOT_SUCCEEDED for p in stage.depends_on) \
+                and not families.unmet(stage.needs_families, self.cr.upstream):
             self.reopen(st, "pending", "re-opened: the parents it was skipped for are back")
             status = "pending"
         if status in TERMINAL:
@@ -609,6 +611,13 @@ class _Planner:
     # pending: wait for parents, skip, or dispatch
 
     def pending(self, st: StageState, stage: Stage) -> None:
+        unmet = families.unmet(stage.needs_families, self.cr.upstream)
+        if unmet:  # none of the families it needs passed the nightly trigger: skip it, with that reason
+            self.status[st.stage] = "skipped"
+            self.run_of[st.stage] = None
+            self.emit(Skip(self.id, st.stage, unmet))
+            self.event(st.stage, "skipped", unmet)
+            return
         parents = [p for p in stage.depends_on if p in self.status]
         bad = [p for p in parents if self.status[p] in NOT_SUCCEEDED]
         if bad:

@@ -61,6 +61,8 @@ def cascade_fields(cascade: Cascade) -> dict[str, str]:
             "trigger.branch": trigger.branch or "", "trigger.event": trigger.event or "",
             "trigger.conclusion": trigger.conclusion, "trigger.jobs": ", ".join(trigger.jobs),
         })
+    if cascade.nightly_trigger:
+        fields["trigger.nightly"] = cascade.nightly_trigger.describe()
     for param in cascade.params.values():
         base = f"params.{param.name}"
         fields.update({
@@ -223,6 +225,8 @@ def mermaid(config: Config, cascade: Cascade, *, added=(), changed=()) -> list[s
         t = cascade.trigger
         parts = [t.project, t.workflow] + ([f"@ {t.branch}"] if t.branch else []) + (
             [f"jobs {', '.join(t.jobs)}"] if t.jobs else [t.conclusion])
+    elif cascade.nightly_trigger:
+        parts = [cascade.nightly_trigger.describe(), "succeeded"]
     else:
         parts = ["manual start"] + ([f"params: {' '.join(cascade.params)}"] if cascade.params else [])
     lines = ["flowchart LR", f'  start(["{" · ".join(_label(p) for p in parts)}"])']

@@ -15,6 +15,7 @@ import jsonschema
 
 from quartz.config import culprit as culprit_config
 from quartz.config import families as families_config
+from quartz.config import nightly as nightly_config
 from quartz.config import notify as notify_config
 from quartz.config import templating, yamlpos
 from quartz.config.model import (
@@ -118,6 +119,8 @@ class _Validator:
                     self.error(path + (key,), message, key=True)
             elif err.validator == "pattern" and "pattern" in err.schema and "[smhd]" in err.schema["pattern"]:
                 self.error(path, f"bad duration {err.instance!r}; write e.g. 45m, 6h, 1h30m or 2d")
+            elif err.validator == "pattern" and err.schema.get("pattern") == nightly_config.FAMILY_PATTERN:
+                self.error(path, f"{err.instance!r} is not a GPU family name such as gfx94X-dcgpu or gfx1151")
             elif err.validator == "pattern" and "/" in err.schema.get("pattern", ""):
                 self.error(path, f"repo {err.instance!r} is not in owner/name form")
             elif err.validator == "required":
@@ -182,7 +185,8 @@ class _Validator:
         base = ("cascades", name)
         stages: dict = cascade.get("stages") or {}
         trigger = cascade.get("trigger")
-        if trigger:
+        nightly_config.check(self, base, trigger or {}, stages)
+        if trigger and "nightly" not in trigger:
             project = trigger.get("project")
             if project not in projects:
                 self.unknown(base + ("trigger", "project"), "project", project, projects)
@@ -284,7 +288,9 @@ class _Validator:
             for sub, text in templating.strings_in(fields):
                 where = base + ("stages", stage_name) + sub
                 for hole in templating.holes(text):
-                    problem = _template_problem(hole, reachable, params, projects, releases)
+                    problem = (nightly_config.template_problem(hole.split("."), "nightly" in trigger)
+                               if hole.split(".")[0] == "nightly" and templating.PATH.match(hole)
+                               else _template_problem(hole, reachable, params, projects, releases))
                     if problem:
                         self.error(where, f"template '{{{{ {hole} }}}}': {problem}")
 
@@ -345,7 +351,7 @@ class _Validator:
 
 def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> Cascade:
     trigger = None
-    if raw.get("trigger"):
+    if raw.get("trigger") and "nightly" not in raw["trigger"]:
         t = raw["trigger"]
         trigger = Trigger(
             project=t["project"],
@@ -387,6 +393,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
             report_status=bool(s.get("report_status", raw.get("report_status", False))),
             ref_explicit="ref" in s,
             jobs=tuple(s.get("jobs") or ()),
+            needs_families=tuple(s.get("needs_families") or ()),
         )
     return Cascade(
         name=name,
@@ -394,6 +401,7 @@ def _build_cascade(name: str, raw: dict, projects: dict, settings: Settings) -> 
         trigger=trigger,
         params=MappingProxyType(params),
         stages=MappingProxyType(stages),
+        nightly_trigger=nightly_config.build((raw.get("trigger") or {}).get("nightly")),
         culprit=culprit_config.build(raw.get("culprit")),
     )
 
@@ -462,7 +470,7 @@ def _template_problem(hole: str, reachable: set, params: dict, projects: dict, r
         if len(parts) != 2 or parts[1] not in projects:
             return "write release.<project> with a project defined under projects"
         return None
-    return f"unknown name '{root}'; templates may use params, upstream, cascade, stage or release"
+    return f"unknown name '{root}'; templates may use params, upstream, cascade, stage, release or nightly"
 
 
 def _mapping(value) -> dict:

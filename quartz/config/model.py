@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from quartz.config.families import Families
+from quartz.config.nightly import NightlyTrigger
 from quartz.errors import BadInput
 
 MAX_WORKFLOW_INPUTS = 25  # GitHub's limit for workflow_dispatch
@@ -78,6 +79,7 @@ class Stage:
     report_status: bool
     ref_explicit: bool = False  # False: `ref` is the project's default branch, which `quartz start --ref` replaces
     jobs: tuple[str, ...] = ()  # glob patterns: dependants start once these jobs of its run succeeded
+    needs_families: tuple[str, ...] = ()  # GPU families of a nightly trigger it needs (config/nightly.py)
 
     @property
     def kind(self) -> str:
@@ -100,6 +102,7 @@ class Cascade:
     trigger: Trigger | None
     params: Mapping[str, Param]
     stages: Mapping[str, Stage]  # in dependency order: parents before children
+    nightly_trigger: NightlyTrigger | None = None  # starts on a nightly's leaf instead (config/nightly.py)
     culprit: Culprit | None = None
 
     def ancestors(self, stage: str) -> set[str]:

@@ -7,6 +7,7 @@ misspelt one); `quartz schema` writes it out so editors can complete the file.
 from __future__ import annotations
 
 from quartz.config import families as families_config
+from quartz.config import nightly
 from quartz.config.model import NOTIFY_EVENTS
 from quartz.config.notify import EMAIL_CHANNEL
 from quartz.github import rows
@@ -43,8 +44,8 @@ PROJECT = {
 
 TRIGGER = {
     "type": "object",
-    "description": "The upstream run whose completion starts a cascade run.",
-    "required": ["project", "workflow"],
+    "description": "The upstream run whose completion starts a cascade run (or a nightly's leaf: `nightly`).",
+    "if": {"required": ["nightly"]}, "else": {"required": ["project", "workflow"]},
     "additionalProperties": False,
     "properties": {
         "project": {"type": "string"},
@@ -55,6 +56,7 @@ TRIGGER = {
         "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
                  "uniqueItems": True, "description": "Glob patterns on job names (e.g. 'build*'): the cascade "
                  "starts once these jobs of the run succeeded, while the rest of the run still goes on."},
+        "nightly": nightly.SCHEMA,
     },
 }
 
@@ -89,6 +91,7 @@ STAGE = {
         "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
                  "uniqueItems": True, "description": "Glob patterns on job names: the stages that depend on this "
                  "one start once these jobs of its run succeeded, while the rest of the run still goes on."},
+        "needs_families": nightly.STAGE_FAMILIES,
     },
 }
 

@@ -7,7 +7,10 @@ side: a nightly that passes end to end, one whose vLLM is broken by a new
 PyTorch commit (planted in the simulator; culprit probes name it), one whose
 PyTorch build fails (its dependants are skipped with the reason), a kernel test that fails and is
 re-run by hand until it passes, a release cascade started by hand, and
-tonight's nightly still running when the demo stops.
+tonight's nightly still running when the demo stops. Each ROCm nightly also reports
+what TheRock's notify_quartz would (quartz/devtools/rockrel.py) through ingest, so the
+cascades that start on a nightly's component (the Linux ROCm build, PyTorch tests per
+GPU family) start hours before that nightly's last report.
 
 Hand-offs three ways, side by side on the cascade pages: the ROCm nightly's run reaches PyTorch at the next
 (hourly) cycle — schedule only; PyTorch's build and the inference-stack kernels ping when their runs end
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quartz.config import Config
-from quartz.devtools import demo_notify, simworld
+from quartz.devtools import demo_notify, rockrel, simworld
 from quartz.errors import BadInput
 
 TOKEN = "demo-token"  # the simulator's own; never a real credential
@@ -60,6 +63,8 @@ STORY = {
           ("inference-stack", "vllm"): "success"},
 }
 CULPRIT_NIGHT = "D"
+# The nightlies that also report as TheRock does, with their build date (days before the end): one a day.
+NIGHTLY_DAYS = {"A": 2, "B": 1, "C": 0}
 
 
 @dataclass
@@ -89,6 +94,9 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
     _fresh_store(store_path)
 
     world = simworld.build_world(config, end - dt.timedelta(days=days + 1), seed=seed, jobs=_build_then_test())
+    rocm = config.projects.get("rocm")
+    if rocm and rocm.workflows[0] == rockrel.ORCHESTRATOR:
+        rockrel.add_child_workflows(world, rocm.repo)  # the nightly's child runs (reported, never synced)
     config = demo_notify.configure(config, world)
     world.advance_to(live_from)
     history = simworld.add_history(world, config, days - LIVE_DAYS, seed=seed)
@@ -103,6 +111,7 @@ def run_demo(config: Config, store_path: Path, site_dir: Path, *, days: int = 14
             store.execute("demo/mark", scope=DEMO_MARKER, now=world.now)
         while world.now <= end:
             script.before_cycle()
+            script.deliver_reports(store_path)  # TheRock's notify_quartz → `quartz ingest`, between cycles
             final = world.now + STEP > end
             result = cycle.run_cycle(config, str(store_path), client, site_dir, None, world.now,
                                      render=final, clock=lambda: world.now)
@@ -173,13 +182,15 @@ class _Script:
             "A": end - dt.timedelta(days=2) + dt.timedelta(hours=1),
             "D": end - dt.timedelta(days=1, hours=10),
             "B": end - dt.timedelta(days=1) + dt.timedelta(hours=1),
-            "C": end - dt.timedelta(hours=4, minutes=30),
+            "C": end - dt.timedelta(hours=6),  # the orchestrator runs ~4 h 40: its cascade is running at the end
         }
         self.release_at = end - dt.timedelta(hours=20)
         self.rocm_runs: dict[int, str] = {}  # rocm run id → story label
         self.forced: set[int] = set()
         self.rerun_due: dict[int, dt.datetime] = {}  # failed run → when a person re-runs it
         self.release_started = False
+        self.end, self.seed = end, seed
+        self.lineages: list[rockrel.RockrelNightly] = []  # what TheRock reports about each nightly
         self.culprit_planted = False
 
     def before_cycle(self) -> None:
@@ -193,11 +204,27 @@ class _Script:
                 run = self.world.create_run(rocm.repo, rocm.workflows[0], rocm.default_branch, event="schedule",
                                             conclusion="success", created_at=when)
                 self.rocm_runs[run.id] = label
+                if rocm.workflows[0] == rockrel.ORCHESTRATOR and label in NIGHTLY_DAYS:  # one a day, as rockrel's
+                    day = (self.end - dt.timedelta(days=NIGHTLY_DAYS[label])).strftime("%Y%m%d")
+                    self.lineages.append(rockrel.RockrelNightly(self.world, rocm.repo, run, build_date=day,
+                                                                seed=self.seed))
         for run_id, due in list(self.rerun_due.items()):
             if due <= now:
                 self.world.rerun(run_id, failed_only=True, conclusion="success", actor="rocm-devops")
                 del self.rerun_due[run_id]
         self._pushes()
+
+    def deliver_reports(self, store_path: Path) -> None:
+        """The reports TheRock's nightly has sent since the last cycle, through the same ingest as real ones."""
+        from quartz.rocm import ingest
+        from quartz.store.db import Store
+
+        payloads = [payload for lineage in self.lineages for payload in lineage.due(self.world.now)]
+        if not payloads:
+            return  # opening the store costs more than most cycles' reports
+        with Store.open(store_path) as store:
+            for payload in payloads:
+                ingest.ingest(self.config, store, payload, fetch=False, now=self.world.now)
 
     def _pushes(self) -> None:
         """Ordinary development: an hour's worth of pushes across the fleet."""

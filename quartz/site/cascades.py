@@ -260,6 +260,8 @@ def _graph(cascade, names: list[str]) -> dict:
     root = None
     if cascade and cascade.trigger:
         root = f"trigger: {cascade.trigger.project}"
+    elif cascade and cascade.nightly_trigger:
+        root = f"trigger: {cascade.nightly_trigger.describe()}"
     for name in names:
         d = cascade.stages.get(name) if cascade else None
         parents = [p for p in (d.depends_on if d else ()) if p in depth]

@@ -300,7 +300,8 @@ def _cascade_pages(site, config, item_list, cascade_rows, details, now) -> None:
         site.json(path, ldoc)
     head = list_docs[0][1]
     definitions = [{"name": c.name, "description": c.description,
-                    "trigger": f"{c.trigger.project} · {c.trigger.workflow}" if c.trigger else "started by hand",
+                    "trigger": f"{c.trigger.project} · {c.trigger.workflow}" if c.trigger else
+                    c.nightly_trigger.describe() if c.nightly_trigger else "started by hand",
                     "stages": list(c.stages)} for c in config.cascades.values()]
     site.html("cascades.html", "cascades.html", head, section="cascades", crumbs=[("Health", "index.html")],
               title="Cascades", api=paths.api_cascades(), definitions=definitions)

@@ -53,6 +53,7 @@ from quartz.devtools.bench import (
     fleet,
     fleet1000,
     nightlies,
+    nightlytrigger,
     report,
     signal,
     testreports,
@@ -111,6 +112,7 @@ def run_bench(sizes: Sizes, workdir: Path, *, say=lambda _text: None, fleet_1000
             figures["nightlies"] = nightlies.measure(workdir, say=say)  # 30 ROCm nightlies × 29 family rows
             figures["time_to_signal"] = signal.measure(workdir, s3.endpoint, say=say)
             figures["classifier"] = classifier.measure(quick=sizes == Sizes.quick(), say=say)
+            figures["nightly_trigger"] = nightlytrigger.measure(workdir, say, quick=sizes == Sizes.quick())
         finally:
             server.stop()
         figures["culprit"] = culprit.measure(workdir, say=say)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quartz.cycle import PHASES
+from quartz.devtools.bench import nightlytrigger
 from quartz.devtools.bench.classifier import lines as classifier_lines
 from quartz.devtools.bench.signal import lines as signal_lines
 from quartz.devtools.bench.testreports import lines as test_report_lines
@@ -92,6 +93,8 @@ def table(figures: dict) -> str:
         lines += signal_lines(figures["time_to_signal"])
     if "classifier" in figures:
         lines += classifier_lines(figures["classifier"])
+    if "nightly_trigger" in figures:
+        lines += nightlytrigger.lines(figures["nightly_trigger"])
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     if "culprit" in figures:
