@@ -12,7 +12,7 @@ import hashlib
 import json
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -136,8 +136,54 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     rocm = nightlies.prepare(site, config, store, now, light)  # ROCm nightlies per GPU family (a block on the grid)
     if not light:
         materialize_history(store)  # a full render reads the runs per project and page: copy them once
+    pages = _what_exists(site, store, light)
+    _contexts(config, store, pages, now)
 
-    # --- what exists: cascade runs with pages, runs with pages
+    # Pages that show the clock (the freshness line, ages) are built by every render.
+    _health_pages(site, pages.health_doc, pages.categories, rocm.block)
+    _release_pages(site, config, pages.categories, pages.cascade_rows, pages.items, now)
+    _api_index(site, config, pages.health_doc)
+    if light:
+        carried, status_documents = site.writer.carry_over(), 0
+    else:
+        carried, status_documents = 0, _full_pages(site, config, store, pages, rocm)
+    counts = site.writer.finish()
+    return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
+                        unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
+                        status_documents=status_documents, carried=carried)
+
+
+@dataclass
+class _Pages:
+    """What one render reads from the store and the contexts it builds from it, shared by its page writers."""
+
+    light: bool
+    cascade_rows: list[dict]
+    chosen: set[str]
+    stage_rows: dict
+    events: dict
+    attempts: dict
+    triggers: dict
+    linked: set[int]  # runs a cascade stage links to
+    build_runs: list[dict]
+    jobs: dict
+    run_attempts: dict
+    artifacts: dict
+    paged_ids: set[int]  # the newest runs of each branch, with a build page
+    kept: object  # keptbuilds' plan of the other runs that keep a page (None in a light render)
+    sitemap: SiteMap
+    details: dict = field(default_factory=dict)
+    items: dict = field(default_factory=dict)
+    item_list: list = field(default_factory=list)
+    categories: list = field(default_factory=list)
+    test_data: object = None
+    lines: dict = field(default_factory=dict)
+    failures_doc: dict = field(default_factory=dict)
+    health_doc: dict = field(default_factory=dict)
+
+
+def _what_exists(site: _Site, store, light: bool) -> _Pages:
+    """The cascade runs and the runs that get a page, and the site map that links only to those."""
     cascade_rows = store.query("site/cascade_runs")
     chosen = cascades.chosen_ids(cascade_rows)
     stage_rows, events, attempts = cascades.load_details(store, sorted(chosen))
@@ -147,61 +193,57 @@ def render(config, store, out_dir: str | Path, now: dt.datetime) -> RenderReport
     kept = None if light else keptbuilds.plan(site.writer, store, paged_ids, site.env_print)
     sitemap = SiteMap(builds=paged_ids | (kept.ids if kept else set()), cascades=chosen)
     triggers = {r["run_id"]: r for r in store.query("site/trigger_runs", run_ids=sorted(trigger_ids))}
+    return _Pages(light=light, cascade_rows=cascade_rows, chosen=chosen, stage_rows=stage_rows, events=events,
+                  attempts=attempts, triggers=triggers, linked=linked, build_runs=build_runs, jobs=jobs,
+                  run_attempts=run_attempts, artifacts=artifacts, paged_ids=paged_ids, kept=kept, sitemap=sitemap)
 
-    # --- contexts
-    details = {}
-    for row in cascade_rows:
-        if row["cascade_run_id"] in chosen:
-            details[row["cascade_run_id"]] = cascades.detail_doc(
-                config, row, stage_rows.get(row["cascade_run_id"], []), events.get(row["cascade_run_id"], []),
-                attempts, triggers.get(row["trigger_run_id"]), sitemap, now)
-    items = {row["cascade_run_id"]: cascades.list_item(row, stage_rows.get(row["cascade_run_id"]), sitemap)
-             for row in cascade_rows}
-    item_list = [items[r["cascade_run_id"]] for r in cascade_rows]
-    cells = health.load_cells(store, now)
-    categories = health.grid(config, cells, sitemap, now)
-    if light:  # of the paged runs, the light pages need only the grid's (their flaky-only marks)
-        build_runs = builds.runs(store, {c.get("run_id") for _, c in health.all_cells(categories)} & sitemap.builds)
-    test_data = testresults.load(store, build_runs, now)
-    paged = set() if light else paged_ids  # build pages show their lines
-    lines = failures.load(store, paged | linked | failures.cell_run_ids(categories))
-    failures_doc = failures.groups_doc(store, now, sitemap)
-    failures.link_groups(lines, failures_doc)
-    failures.annotate_cells(categories, lines)
-    failures.annotate_stages(details, lines)
-    failures.annotate_items(items, details)
-    sincegood.annotate(store, details, cascade_rows, sitemap)
-    culprit.annotate(store, details, sitemap)
-    testresults.mark_flaky_cells(health.all_cells(categories), test_data, build_runs)
-    cycle = store.query_one("site/cycle_latest")
-    health_doc = health.health_doc(config, categories, item_list, cycle, now,
-                                   renders=store.query("site/cycle_renders"))
 
-    # Pages that show the clock (the freshness line, ages) are built by every render.
-    _health_pages(site, health_doc, categories, rocm.block)
-    _release_pages(site, config, categories, cascade_rows, items, now)
-    _api_index(site, config, health_doc)
-    if light:
-        carried, status_documents = site.writer.carry_over(), 0
-    else:
-        carried = 0
-        _project_pages(site, config, store, categories, sitemap, now,
-                       _test_pages(site, config, store, test_data, sitemap))
-        _build_pages(site, config, build_runs, jobs, run_attempts, artifacts, cascade_rows, stage_rows, sitemap,
-                     now, lines, test_data)
-        keptbuilds.write(site, config, store, kept, sitemap, now)
-        _cascade_pages(site, config, item_list, cascade_rows, details, now)
-        _overview_pages(site, config, store, cascade_rows, details, now, rocm.known_good)
-        nightlies.publish(site, rocm)
-        _failures_page(site, failures_doc)
-        _notifications_page(site, config, store, now)
-        schemas.publish(site.writer)
-        # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
-        status_documents = statusjson.write_all(store, config, site.writer, now, rocm.documents).documents
-    counts = site.writer.finish()
-    return RenderReport(pages=site.pages, api_files=site.api_files, written=counts.written,
-                        unchanged=counts.unchanged, removed=counts.removed, bytes=counts.bytes,
-                        status_documents=status_documents, carried=carried)
+def _contexts(config, store, p: _Pages, now: dt.datetime) -> None:
+    """Every page's document: cascades, the grid, tests, failure lines, and what each adds to the others."""
+    for row in p.cascade_rows:
+        if row["cascade_run_id"] in p.chosen:
+            p.details[row["cascade_run_id"]] = cascades.detail_doc(
+                config, row, p.stage_rows.get(row["cascade_run_id"], []), p.events.get(row["cascade_run_id"], []),
+                p.attempts, p.triggers.get(row["trigger_run_id"]), p.sitemap, now)
+    p.items = {row["cascade_run_id"]: cascades.list_item(row, p.stage_rows.get(row["cascade_run_id"]), p.sitemap)
+               for row in p.cascade_rows}
+    p.item_list = [p.items[r["cascade_run_id"]] for r in p.cascade_rows]
+    p.categories = health.grid(config, health.load_cells(store, now), p.sitemap, now)
+    if p.light:  # of the paged runs, the light pages need only the grid's (their flaky-only marks)
+        grid_runs = {c.get("run_id") for _, c in health.all_cells(p.categories)}
+        p.build_runs = builds.runs(store, grid_runs & p.sitemap.builds)
+    p.test_data = testresults.load(store, p.build_runs, now)
+    paged = set() if p.light else p.paged_ids  # build pages show their lines
+    p.lines = failures.load(store, paged | p.linked | failures.cell_run_ids(p.categories))
+    p.failures_doc = failures.groups_doc(store, now, p.sitemap)
+    failures.link_groups(p.lines, p.failures_doc)
+    failures.annotate_cells(p.categories, p.lines)
+    failures.annotate_stages(p.details, p.lines)
+    failures.annotate_items(p.items, p.details)
+    sincegood.annotate(store, p.details, p.cascade_rows, p.sitemap)
+    culprit.annotate(store, p.details, p.sitemap)
+    testresults.mark_flaky_cells(health.all_cells(p.categories), p.test_data, p.build_runs)
+    p.health_doc = health.health_doc(config, p.categories, p.item_list, store.query_one("site/cycle_latest"), now,
+                                     renders=store.query("site/cycle_renders"))
+
+
+def _full_pages(site: _Site, config, store, p: _Pages, rocm) -> int:
+    """The pages a light render carries over: projects, builds, cascades, overviews. Returns the number of
+    ROCm/Quartz status.json documents written."""
+    now = site.now
+    _project_pages(site, config, store, p.categories, p.sitemap, now,
+                   _test_pages(site, config, store, p.test_data, p.sitemap))
+    _build_pages(site, config, p.build_runs, p.jobs, p.run_attempts, p.artifacts, p.cascade_rows, p.stage_rows,
+                 p.sitemap, now, p.lines, p.test_data)
+    keptbuilds.write(site, config, store, p.kept, p.sitemap, now)
+    _cascade_pages(site, config, p.item_list, p.cascade_rows, p.details, now)
+    _overview_pages(site, config, store, p.cascade_rows, p.details, now, rocm.known_good)
+    nightlies.publish(site, rocm)
+    _failures_page(site, p.failures_doc)
+    _notifications_page(site, config, store, now)
+    schemas.publish(site.writer)
+    # ROCm/Quartz's status.json documents (release-nightly/, prereleases/), for the consumers that poll them.
+    return statusjson.write_all(store, config, site.writer, now, rocm.documents).documents
 
 
 def _paged_builds(site: _Site, store, light: bool, extra_ids: set[int]):
