@@ -1,6 +1,6 @@
 """Quartz's modules import one another without a circle: data flows one way, so a newcomer finds a
 behaviour by following imports down. Imports inside functions count too: a lazy import hides a circle,
-it does not remove it."""
+it does not remove it. Imports for type checkers only (`if TYPE_CHECKING:`) never run, and do not count."""
 
 from __future__ import annotations
 
@@ -22,12 +22,24 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of the module but those under `if TYPE_CHECKING:`."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
+            todo.extend(node.orelse)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+
+
 def import_graph() -> dict[str, set[str]]:
     modules = _modules()
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         targets = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("quartz"):
                 for alias in node.names:  # `from quartz.store import remote` imports the module remote
                     submodule = f"{node.module}.{alias.name}"

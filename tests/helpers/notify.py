@@ -18,7 +18,7 @@ from quartz.devtools import simworld
 from quartz.devtools.simulator import SimulatorServer
 from quartz.devtools.simulator import server as simulator_server
 from quartz.github.client import GitHubClient
-from quartz.store import remote as storage
+from quartz.store import reader
 
 simulator_server._Handler.disable_nagle_algorithm = True
 
@@ -134,7 +134,7 @@ class Fleet:
         return run.id
 
     def intents(self) -> list[dict]:
-        with storage.read_only(self.location) as store:  # a local file, or the object in S3
+        with reader.read_only(self.location) as store:  # a local file, or the object in S3
             return store.query("notify/intents_recent", limit=1000)
 
     def stop(self) -> None:
