@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from quartz.notify import outbox
 from quartz.notify.sink import WebhookSink
 from quartz.site.notifications import notifications_doc
+from quartz.store import reader
 from quartz.store import remote as storage
 from tests.helpers.notify import FLEET, WEBHOOK_ENV, Fleet
 from tests.test_notify_repeats import _cascade
@@ -52,7 +53,7 @@ def branch_truth(fleet: Fleet) -> str | None:
 
 
 def newest_cascade(fleet: Fleet) -> tuple[str, str] | None:
-    with storage.read_only(fleet.location) as store:
+    with reader.read_only(fleet.location) as store:
         return store.db.execute(
             "SELECT cascade_run_id, status FROM cascade_runs WHERE status IN ('success', 'failure') "
             "ORDER BY finished_at DESC, cascade_run_id DESC LIMIT 1").fetchone()
@@ -185,7 +186,7 @@ def test_notifications_stay_exactly_once_under_random_histories(tmp_path_factory
             bodies = [json.dumps(m, sort_keys=True) for m in sink.messages]
             assert len(set(bodies)) == len(bodies), "a message was sent twice"
             assert len(bodies) <= len(intents), "a message was sent without an intent of its own"
-            with storage.read_only(fleet.location) as store:
+            with reader.read_only(fleet.location) as store:
                 listed = notifications_doc(fleet.config, store, fleet.world.now)["notifications"]
             assert sorted(i["key"] for i in listed) == sorted(i["key"] for i in intents)
             assert Counter(m["text"] for m in sink.messages) <= Counter(i["title"] for i in listed), \

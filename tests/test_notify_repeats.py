@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from quartz.store import remote as storage
+from quartz.store import reader
 from quartz.store.db import Store
 from tests.helpers.notify import FLEET, Fleet
 
@@ -69,7 +69,7 @@ def _cascade(fleet: Fleet, conclusion: str) -> str:
 
 
 def _cascade_runs(fleet: Fleet) -> list[tuple]:
-    with storage.read_only(fleet.location) as store:
+    with reader.read_only(fleet.location) as store:
         return store.db.execute(
             "SELECT c.cascade_run_id, c.status, s.run_id FROM cascade_runs c LEFT JOIN cascade_stages s "
             "ON s.cascade_run_id = c.cascade_run_id AND s.stage = 'pytorch'").fetchall()
