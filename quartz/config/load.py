@@ -187,68 +187,79 @@ class _Validator:
         trigger = cascade.get("trigger")
         nightly_config.check(self, base, trigger or {}, stages)
         if trigger and "nightly" not in trigger:
-            project = trigger.get("project")
-            if project not in projects:
-                self.unknown(base + ("trigger", "project"), "project", project, projects)
-            else:
-                workflows = projects[project].get("workflows") or []
-                if trigger.get("workflow") not in workflows:
-                    self.error(
-                        base + ("trigger", "workflow"),
-                        f"workflow '{trigger.get('workflow')}' is not listed in projects.{project}.workflows "
-                        f"({', '.join(workflows) or 'none'}); Quartz only sees runs of listed workflows",
-                    )
-            if trigger.get("jobs") and trigger.get("conclusion", "success") != "success":
-                self.error(base + ("trigger", "conclusion"), "a trigger with `jobs` starts when those jobs "
-                           "succeeded; leave `conclusion` out (or `success`)")
+            self.check_run_trigger(base, trigger, projects)
         for stage_name, stage in stages.items():
-            path = base + ("stages", stage_name)
-            self.check_name(path, stage_name, "stage")
-            project = stage.get("project", stage_name)
-            if project not in projects:
-                where = path + ("project",) if "project" in stage else path
-                self.unknown(where, "project", project, projects, key="project" not in stage)
-            has_workflow, has_event = "workflow" in stage, "repository_dispatch" in stage
-            if has_workflow == has_event:
-                self.error(path, "a stage needs exactly one of 'workflow' (workflow_dispatch) "
-                                 "or 'repository_dispatch' (an event type)", key=True)
-            if has_event:
-                event = stage["repository_dispatch"]
-                if not 1 <= len(event) <= MAX_EVENT_TYPE:
-                    self.error(path + ("repository_dispatch",),
-                               f"event type must be 1 to {MAX_EVENT_TYPE} characters, found {len(event)}")
-                # Quartz adds one key of its own ('quartz') to every payload.
-                payload = stage.get("client_payload") or {}
-                if len(payload) + 1 > MAX_PAYLOAD_KEYS:
-                    self.error(path + ("client_payload",),
-                               f"client_payload has {len(payload)} keys; GitHub allows {MAX_PAYLOAD_KEYS} "
-                               f"top-level keys and Quartz adds 'quartz', so at most {MAX_PAYLOAD_KEYS - 1}")
-                for key in ("inputs", "ref"):
-                    if key in stage:
-                        self.error(path + (key,), f"'{key}' applies to workflow stages only; "
-                                                  "use client_payload for repository_dispatch", key=True)
-            if has_workflow:
-                inputs = stage.get("inputs") or {}
-                # The correlation id travels as one more input.
-                if len(inputs) + 1 > MAX_WORKFLOW_INPUTS:
-                    self.error(path + ("inputs",),
-                               f"{len(inputs)} inputs plus Quartz's correlation input exceed GitHub's limit "
-                               f"of {MAX_WORKFLOW_INPUTS} workflow_dispatch inputs")
-                if "client_payload" in stage:
-                    self.error(path + ("client_payload",),
-                               "'client_payload' applies to repository_dispatch stages only", key=True)
-            watched = ((projects.get(project) or {}).get("workflows") or []) if project in projects else []
-            if "jobs" in stage and stage.get("workflow") not in watched:
-                self.error(path + ("jobs",), f"'jobs' needs a workflow stage whose workflow is listed in "
-                                             f"projects.{project}.workflows (sync reads its jobs)", key=True)
-            for index, parent in enumerate(stage.get("depends_on") or []):
-                if parent == stage_name:
-                    self.error(path + ("depends_on", index), f"stage '{stage_name}' depends on itself")
-                elif parent not in stages:
-                    self.unknown(path + ("depends_on", index), "stage", parent, stages)
+            self.check_stage(base + ("stages", stage_name), stage_name, stage, stages, projects)
         self.check_cycles(base, stages)
         self.check_templates(name, cascade, projects, releases)
         culprit_config.check(self, name, cascade.get("culprit"), stages)
+
+    def check_run_trigger(self, base: tuple, trigger: dict, projects: dict) -> None:
+        project = trigger.get("project")
+        if project not in projects:
+            self.unknown(base + ("trigger", "project"), "project", project, projects)
+        else:
+            workflows = projects[project].get("workflows") or []
+            if trigger.get("workflow") not in workflows:
+                self.error(
+                    base + ("trigger", "workflow"),
+                    f"workflow '{trigger.get('workflow')}' is not listed in projects.{project}.workflows "
+                    f"({', '.join(workflows) or 'none'}); Quartz only sees runs of listed workflows",
+                )
+        if trigger.get("jobs") and trigger.get("conclusion", "success") != "success":
+            self.error(base + ("trigger", "conclusion"), "a trigger with `jobs` starts when those jobs "
+                       "succeeded; leave `conclusion` out (or `success`)")
+
+    def check_stage(self, path: tuple, stage_name: str, stage: dict, stages: dict, projects: dict) -> None:
+        self.check_name(path, stage_name, "stage")
+        project = stage.get("project", stage_name)
+        if project not in projects:
+            where = path + ("project",) if "project" in stage else path
+            self.unknown(where, "project", project, projects, key="project" not in stage)
+        has_workflow, has_event = "workflow" in stage, "repository_dispatch" in stage
+        if has_workflow == has_event:
+            self.error(path, "a stage needs exactly one of 'workflow' (workflow_dispatch) "
+                             "or 'repository_dispatch' (an event type)", key=True)
+        if has_event:
+            self.check_event_stage(path, stage)
+        if has_workflow:
+            self.check_workflow_stage(path, stage)
+        watched = ((projects.get(project) or {}).get("workflows") or []) if project in projects else []
+        if "jobs" in stage and stage.get("workflow") not in watched:
+            self.error(path + ("jobs",), f"'jobs' needs a workflow stage whose workflow is listed in "
+                                         f"projects.{project}.workflows (sync reads its jobs)", key=True)
+        for index, parent in enumerate(stage.get("depends_on") or []):
+            if parent == stage_name:
+                self.error(path + ("depends_on", index), f"stage '{stage_name}' depends on itself")
+            elif parent not in stages:
+                self.unknown(path + ("depends_on", index), "stage", parent, stages)
+
+    def check_event_stage(self, path: tuple, stage: dict) -> None:
+        event = stage["repository_dispatch"]
+        if not 1 <= len(event) <= MAX_EVENT_TYPE:
+            self.error(path + ("repository_dispatch",),
+                       f"event type must be 1 to {MAX_EVENT_TYPE} characters, found {len(event)}")
+        # Quartz adds one key of its own ('quartz') to every payload.
+        payload = stage.get("client_payload") or {}
+        if len(payload) + 1 > MAX_PAYLOAD_KEYS:
+            self.error(path + ("client_payload",),
+                       f"client_payload has {len(payload)} keys; GitHub allows {MAX_PAYLOAD_KEYS} "
+                       f"top-level keys and Quartz adds 'quartz', so at most {MAX_PAYLOAD_KEYS - 1}")
+        for key in ("inputs", "ref"):
+            if key in stage:
+                self.error(path + (key,), f"'{key}' applies to workflow stages only; "
+                                          "use client_payload for repository_dispatch", key=True)
+
+    def check_workflow_stage(self, path: tuple, stage: dict) -> None:
+        inputs = stage.get("inputs") or {}
+        # The correlation id travels as one more input.
+        if len(inputs) + 1 > MAX_WORKFLOW_INPUTS:
+            self.error(path + ("inputs",),
+                       f"{len(inputs)} inputs plus Quartz's correlation input exceed GitHub's limit "
+                       f"of {MAX_WORKFLOW_INPUTS} workflow_dispatch inputs")
+        if "client_payload" in stage:
+            self.error(path + ("client_payload",),
+                       "'client_payload' applies to repository_dispatch stages only", key=True)
 
     def check_cycles(self, base: tuple, stages: dict) -> None:
         graph = {
