@@ -42,6 +42,12 @@ PROJECT = {
     },
 }
 
+def _jobs(description: str) -> dict:
+    """A `jobs:` list of a trigger or a stage: glob patterns on the names of a run's jobs."""
+    return {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
+            "uniqueItems": True, "description": description}
+
+
 TRIGGER = {
     "type": "object",
     "description": "The upstream run whose completion starts a cascade run (or a nightly's leaf: `nightly`).",
@@ -53,9 +59,8 @@ TRIGGER = {
         "branch": {"type": "string"},
         "event": {"type": "string"},
         "conclusion": {"enum": CONCLUSIONS},
-        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
-                 "uniqueItems": True, "description": "Glob patterns on job names (e.g. 'build*'): the cascade "
-                 "starts once these jobs of the run succeeded, while the rest of the run still goes on."},
+        "jobs": _jobs("Glob patterns on job names (e.g. 'build*'): the cascade starts once these jobs of the run "
+                      "succeeded, while the rest of the run still goes on."),
         "nightly": nightly.SCHEMA,
     },
 }
@@ -88,9 +93,8 @@ STAGE = {
         "dispatch_timeout": _duration,
         "correlation_input": {"type": "string"},
         "report_status": {"type": "boolean"},
-        "jobs": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 200}, "minItems": 1,
-                 "uniqueItems": True, "description": "Glob patterns on job names: the stages that depend on this "
-                 "one start once these jobs of its run succeeded, while the rest of the run still goes on."},
+        "jobs": _jobs("Glob patterns on job names: the stages that depend on this one start once these jobs of its "
+                      "run succeeded, while the rest of the run still goes on."),
         "needs_families": nightly.STAGE_FAMILIES,
     },
 }
