@@ -123,3 +123,29 @@ def test_family_columns_through_sync_and_render(tmp_path):
     assert grid["commits"][0]["states"] == ["success", "success", "failure"]  # mi300_1 failed: gfx94X-dcgpu red
     page = (tmp_path / "site/projects/rocm.html").read_text(encoding="utf-8")
     assert "Commits × GPU families" in page and "&lt;b&gt;board&lt;/b&gt;" in page and "<b>board</b>" not in page
+
+
+NIGHTLY_CASCADE = """\
+cascades:
+  on-gpu:
+    trigger:
+      nightly: {{platform: linux, pipeline: rocm, phase: build, families: [{trigger}]}}
+    stages:
+      rocm: {{workflow: ci.yml, needs_families: [{needs}]}}
+"""
+
+
+@pytest.mark.parametrize("trigger, needs, message", [
+    ("gfx942", "gfx1151", "families.0: 'gfx942' is an alias of family 'gfx94X-dcgpu'; nightlies report by family "
+                          "name: write 'gfx94X-dcgpu'"),
+    ("gfx94X-dcgpu", "gfx1152", "needs_families.0: unknown family 'gfx1152'; did you mean 'gfx1151'?"),
+])
+def test_a_nightly_cascade_names_families_as_the_table_does(trigger, needs, message):
+    with pytest.raises(ConfigError) as caught:
+        fleet(extra=NIGHTLY_CASCADE.format(trigger=trigger, needs=needs))
+    assert message in str(caught.value)
+
+
+def test_family_names_of_the_table_are_accepted_in_a_nightly_cascade():
+    config = fleet(extra=NIGHTLY_CASCADE.format(trigger="gfx94X-dcgpu", needs="gfx1151"))
+    assert config.cascades["on-gpu"].stages["rocm"].needs_families == ("gfx1151",)

@@ -89,6 +89,33 @@ def check(validator, raw, projects: dict) -> None:
                 validator.error(("projects", name, "family_pattern"), problem)
 
 
+def check_names_used(validator, raw, cascades: dict) -> None:
+    """With a families table, the families a nightly trigger or a stage's `needs_families` names must be its
+    family names: the nightly's documents use those, so an alias or a typo would never match and the cascade
+    would silently never start (or its stage never run)."""
+    table = build(raw) if isinstance(raw, dict) else Families()
+    if not table:
+        return
+    for name, cascade in cascades.items():
+        cascade = cascade if isinstance(cascade, dict) else {}
+        nightly = (cascade.get("trigger") or {}).get("nightly") if isinstance(cascade.get("trigger"), dict) else None
+        named = [(("cascades", name, "trigger", "nightly", "families", i), f)
+                 for i, f in enumerate(nightly.get("families") or [] if isinstance(nightly, dict) else [])]
+        for stage_name, stage in (cascade.get("stages") or {}).items():
+            needs = stage.get("needs_families") if isinstance(stage, dict) else None
+            named += [(("cascades", name, "stages", stage_name, "needs_families", i), f)
+                      for i, f in enumerate(needs if isinstance(needs, list) else [])]
+        for path, family in named:
+            if family in table.by_name:
+                continue
+            owner = table.resolve(family)
+            if owner:
+                validator.error(path, f"'{family}' is an alias of family '{owner}'; nightlies report by family "
+                                      f"name: write '{owner}'")
+            else:
+                validator.unknown(path, "family", family, table.by_name)
+
+
 def _check_coverage(validator, path: tuple, cover) -> None:
     words = ", ".join(COVERAGE)
     if isinstance(cover, str):

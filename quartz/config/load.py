@@ -151,6 +151,7 @@ class _Validator:
                 continue
         notify_config.check(self, data.get("notify"), projects, _mapping(data.get("cascades")))
         families_config.check(self, data.get("families"), projects)
+        families_config.check_names_used(self, data.get("families"), _mapping(data.get("cascades")))
 
     def check_failure_rules(self, rules) -> None:
         """Compile the fleet's failure rules as sync will; each bad rule is one problem at its line."""
