@@ -178,6 +178,11 @@ def test_the_verdict_and_probes_on_the_page_in_json_and_in_status(fleet, tmp_pat
     text = status.format_one(status.one(fleet.store, cid))
     assert "culprit probes of vllm (done): broken by pytorch" in text and f"{cid}.vllm.p2  pytorch put back" in text
     assert json.loads(status.as_json(status.one(fleet.store, cid)))["culprit"][0]["verdict_kind"] == "broken_by"
+    listed = status.format_recent(status.recent(fleet.store))  # `quartz status` with no id names it too
+    assert f"culprit probes:\n  {cid} vllm: broken by pytorch" in listed
+    [row] = [r for r in json.loads(status.as_json(status.recent(fleet.store)))["cascade_runs"]
+             if r["cascade_run_id"] == cid]
+    assert row["culprit"]["vllm"].startswith("broken by pytorch")
 
 
 def test_a_probe_is_durable_before_its_post_and_a_lost_answer_is_found_by_its_run_name(fleet):

@@ -21,7 +21,13 @@ def inert(value) -> str:
 
 
 def recent(store, limit: int = RECENT) -> list[dict]:
-    return store.query("cascades/runs_recent", limit=limit)
+    """The newest cascade runs, each with the verdicts of its culprit searches (stage → verdict)."""
+    from quartz.site import culprit
+
+    rows = store.query("cascades/runs_recent", limit=limit)
+    searches = culprit.load(store, [r["cascade_run_id"] for r in rows])
+    return [{**r, "culprit": {s["stage"]: s["verdict"] or "searching"
+                              for s in searches.get(r["cascade_run_id"], [])}} for r in rows]
 
 
 def one(store, cascade_run_id: str) -> dict:
@@ -80,7 +86,10 @@ def format_recent(rows: list[dict]) -> str:
         trigger = f"run {r['trigger_run_id']}" if r["trigger_run_id"] else "-"
         body.append([inert(r["cascade_run_id"]), inert(r["cascade"]), inert(r["status"]), stages,
                      _when(r["created_at"]), f"{r['trigger_kind']} {trigger}"])
-    return _table(["CASCADE RUN", "CASCADE", "STATUS", "STAGES", "STARTED (UTC)", "TRIGGER"], body)
+    verdicts = [f"  {inert(r['cascade_run_id'])} {inert(stage)}: {inert(verdict)}"
+                for r in rows for stage, verdict in r.get("culprit", {}).items()]
+    table = _table(["CASCADE RUN", "CASCADE", "STATUS", "STAGES", "STARTED (UTC)", "TRIGGER"], body)
+    return table + ("\n\nculprit probes:\n" + "\n".join(verdicts) if verdicts else "")
 
 
 def format_one(picture: dict) -> str:
