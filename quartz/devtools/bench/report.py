@@ -5,6 +5,8 @@ from __future__ import annotations
 from quartz.cycle import PHASES
 from quartz.devtools.bench import nightlytrigger
 from quartz.devtools.bench.classifier import lines as classifier_lines
+from quartz.devtools.bench.culprit import lines as culprit_lines
+from quartz.devtools.bench.nightlies import lines as nightly_lines
 from quartz.devtools.bench.signal import lines as signal_lines
 from quartz.devtools.bench.testreports import lines as test_report_lines
 
@@ -87,7 +89,6 @@ def table(figures: dict) -> str:
     if "test_reports" in figures:
         lines += test_report_lines(figures["test_reports"])
     if "nightlies" in figures:
-        from quartz.devtools.bench.nightlies import lines as nightly_lines
         lines += nightly_lines(figures["nightlies"])
     if "time_to_signal" in figures:
         lines += signal_lines(figures["time_to_signal"])
@@ -98,8 +99,6 @@ def table(figures: dict) -> str:
     if "fleet_1000" in figures:
         lines += _fleet_1000(figures["fleet_1000"])
     if "culprit" in figures:
-        from quartz.devtools.bench.culprit import lines as culprit_lines
-
         lines += culprit_lines(figures["culprit"])
     lines += ["", "Goals", "| goal | target | measured | |", "|---|---|---|---|"]
     for g in figures["goals"]:
