@@ -129,7 +129,7 @@ def start_triggered(config: Config, store, now: dt.datetime, api_url: str, repor
                    and c.name in first_seen]
         if not waiting:
             continue
-        doc = statusjson.document(kind, key, reports, statusjson.load_jobs(store, reports))
+        doc = statusjson.document(kind, key, reports)
         if doc is None:
             continue
         for cascade in waiting:

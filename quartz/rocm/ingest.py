@@ -355,7 +355,7 @@ def ingest(config: Config, store, payload_json: str, *, fetch: bool, now: dt.dat
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     existing = store.query_one("rocm/report_get", run_id=run_id, run_attempt=attempt, unit=unit)
     verdict = _stale(existing, run, digest)
-    if verdict:
+    if verdict == "unchanged":
         return IngestReport(run_id, attempt, unit, verdict)
     jobs, jobs_from = list(run.get("jobs") or []), "payload" if run.get("jobs") else "none"
     if fetch and not jobs:
@@ -363,9 +363,32 @@ def ingest(config: Config, store, payload_json: str, *, fetch: bool, now: dt.dat
             raise BadInput("fetch_jobs is true but no GitHub client was given to fetch them with")
         jobs, jobs_from = fetch_jobs(client, payload["repository"], run_id, attempt), "api"
     with store.transaction():
+        _log(store, payload, run, unit, digest, jobs, jobs_from, now)  # a stale report still counts, as it did there
+        if verdict:
+            return IngestReport(run_id, attempt, unit, verdict)
         _record(config, store, payload, run, unit, digest, sender, jobs_from, now)
         store.execute("sync/upsert_jobs", rows=job_rows(jobs, run_id, attempt))
     return IngestReport(run_id, attempt, unit, "updated" if existing else "recorded", len(jobs), jobs_from)
+
+
+def _log(store, payload, run, unit, digest, jobs, jobs_from, now) -> None:
+    """A release report in the arrival log status.json is folded from, with the job list it stands on."""
+    release_type = run.get("release_type") or (run.get("inputs") or {}).get("release_type")
+    if release_type not in ("nightly", "prerelease"):
+        return
+    if jobs_from == "api" and payload["event_type"] != "workflow_run_completed":
+        jobs = []  # ROCm/Quartz fetches jobs only for a finished run's report
+    snapshot = [{"name": j.get("name"), "conclusion": j.get("conclusion"), "started_at": j.get("started_at"),
+                 "completed_at": j.get("completed_at")} for j in jobs]
+    parent = run.get("parent_workflow") or {}
+    store.execute(
+        "rocm/report_log_put", run_id=run["id"], run_attempt=run["run_attempt"], unit=unit, digest=digest,
+        repo=payload["repository"], event_type=payload["event_type"], workflow_path=run["path"],
+        status=run["status"], conclusion=run.get("conclusion"), created_at=parse_time(run.get("created_at")),
+        updated_at=parse_time(run.get("updated_at")), run_started_at=parse_time(run.get("run_started_at")),
+        release_type=release_type, inputs=_json(run.get("inputs") or {}),
+        captured_outputs=_json(run.get("captured_outputs")), parent_run_id=parent.get("id"),
+        jobs=json.dumps(snapshot), now=now)
 
 
 def _record(config, store, payload, run, unit, digest, sender, jobs_from, now) -> None:

@@ -42,12 +42,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from quartz.config import Config
 from quartz.rocm import therock
+from quartz.rocm.statustree import Job, Leaf, Tree, rollup
+from quartz.rocm.statustree import z as _z
 
 SCHEMA_VERSION = "2.0"
 # The ROCm/Quartz revision (main, scripts/receive_therock/) whose folding rules ours follow, and its date.
@@ -57,33 +58,17 @@ SCHEMA_VERSION = "2.0"
 # since this revision, bring ours level, then move these two lines.
 ROCM_QUARTZ_REVISION = "fa0fbb96125afa7c475de8efca9095b00085c473"
 ROCM_QUARTZ_REVISION_DATE = "2026-08-19"
-ORDER = ("failure", "in_progress", "cancelled", "success")  # rollup precedence; skipped is last
 CONCLUSIONS = {"success": "success", "failure": "failure", "timed_out": "failure", "action_required": "failure",
                "stale": "failure", "cancelled": "cancelled", "skipped": "skipped", "neutral": "success"}
 DOC_RELEASE_TYPE = {"nightly": "nightly", "prerelease": "rc"}
 ARTIFACT_BUCKETS = {"nightly": "therock-nightly-artifacts", "prerelease": "therock-prerelease-artifacts"}
 CDN = {"nightly": "https://rocm.nightlies.amd.com/", "prerelease": "https://rocm.prereleases.amd.com/"}
-MATRIX_AXIS = {"pytorch": "torch", "jax": "jax_ref"}
-_MATRIX_INPUTS = {"torch": ("pytorch_git_ref", "torch_version"), "jax_ref": ("jax_ref", "jax_git_ref")}
-_CELL = re.compile(r"py\s+(?P<py>\S+)\s*\|\s*(?:torch|jax)\s+(?P<ref>\S+)", re.IGNORECASE)
-_TEST_ARCH = re.compile(rf"Test\s*\|\s*(?P<arch>{therock.GPU_FAMILY})", re.IGNORECASE)
 DEFAULT_REPOS = ("rocm/rockrel",)
-
-
-def rollup(statuses: Iterable[str], fallback: str) -> str:
-    seen = set(statuses)
-    if not seen:
-        return fallback
-    return next((s for s in ORDER if s in seen), "skipped")
 
 
 def status_of(conclusion: str | None) -> str:
     """A GitHub conclusion as a status.json status; unknown conclusions count as failure."""
     return CONCLUSIONS.get(conclusion, "failure") if conclusion else "in_progress"
-
-
-def _z(value: dt.datetime | None) -> str | None:
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def _drop_nulls(value):
@@ -98,15 +83,6 @@ def _drop_nulls(value):
 
 
 @dataclass
-class Job:
-    name: str
-    status: str
-    started_at: dt.datetime | None
-    completed_at: dt.datetime | None
-    done: bool
-
-
-@dataclass
 class Report:
     """One stored report with what it means for status.json."""
 
@@ -117,6 +93,7 @@ class Report:
     version: str | None
     owner: int | None
     order: int
+    jobs: list[Job]  # the job list this report carried (or was fetched for it), as it stood then
 
     @property
     def run_id(self) -> int:
@@ -154,7 +131,27 @@ def _report(row: dict, order: int) -> Report:
     place = therock.place(row["workflow_path"], inputs)
     version = therock.release_version(therock.raw_rocm_version(inputs, captured), inputs)
     owner = therock.owner_run_id(row["run_id"], place, inputs, row["parent_run_id"])
-    return Report(row, inputs, captured, place, version, owner, order)
+    return Report(row, inputs, captured, place, version, owner, order, _snapshot(row["jobs"]))
+
+
+def _snapshot(text) -> list[Job]:
+    value = json.loads(text) if isinstance(text, str) else text
+    jobs = []
+    for job in value if isinstance(value, list) else []:
+        if isinstance(job, dict) and isinstance(job.get("name"), str):
+            conclusion = job.get("conclusion") or None
+            jobs.append(Job(job["name"], status_of(conclusion), _time(job.get("started_at")),
+                            _time(job.get("completed_at")), bool(conclusion)))
+    return jobs
+
+
+def _time(value) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
 
 
 def document_key(report: Report) -> tuple[str, str] | None:
@@ -182,267 +179,12 @@ def status_repos(config: Config) -> list[str]:
 
 def load_reports(store, config: Config, since: dt.datetime) -> dict[tuple[str, str], list[Report]]:
     grouped: dict[tuple[str, str], list[Report]] = {}
-    for order, row in enumerate(store.query("rocm/status_reports", repos=status_repos(config), since=since)):
+    for order, row in enumerate(store.query("rocm/status_log", repos=status_repos(config), since=since)):
         report = _report(row, order)
         key = document_key(report)
         if key:
             grouped.setdefault(key, []).append(report)
     return grouped
-
-
-def load_jobs(store, reports: list[Report]) -> dict[tuple[int, int], list[Job]]:
-    jobs: dict[tuple[int, int], list[Job]] = {}
-    run_ids = sorted({r.run_id for r in reports})
-    if not run_ids:
-        return jobs
-    for row in store.query("rocm/status_jobs", run_ids=run_ids):
-        done = bool(row["conclusion"])
-        jobs.setdefault((row["run_id"], row["run_attempt"]), []).append(
-            Job(row["name"], status_of(row["conclusion"]), row["started_at"], row["completed_at"], done))
-    return jobs
-
-
-# ---------------------------------------------------------------- leaves
-
-
-@dataclass
-class Leaf:
-    status: str
-    run_id: int | None = None
-    run_attempt: int | None = None
-    started_at: str | None = None
-    completed_at: str | None = None
-    variants: list[dict] | None = None
-    rank: tuple = ()
-
-    def to_json(self) -> dict:
-        out = {"status": self.status, "run_id": self.run_id, "run_attempt": self.run_attempt,
-               "started_at": self.started_at, "completed_at": self.completed_at}
-        if self.variants is not None:
-            out["variants"] = [_variant_json(v) for v in self.variants]
-        return out
-
-
-def _variant_json(cell: dict) -> dict:
-    out = {**cell["matrix"], "status": cell["status"], "run_id": cell["run_id"], "run_attempt": cell["run_attempt"]}
-    if cell["started_at"] is not None:
-        out["started_at"] = cell["started_at"]
-        out["completed_at"] = cell["completed_at"]
-    return out
-
-
-def _cells(report: Report, jobs: list[Job], axis: str, *, phase: str, arch: str | None = None,
-           from_inputs: bool = True) -> list[dict]:
-    """Matrix cells of one run read from its job names, for one phase and (for tests) one family.
-
-    A pytorch/jax build run calls its tests as a reusable workflow, so one job list holds both halves: a
-    job with a `Test | <family>` segment of its own is a test sub-job, any other a build sub-job, and each
-    phase reads only its own half. `from_inputs=False` reads job names only (a snapshot of the other
-    phase's report must not invent a cell from its inputs).
-    """
-    is_test = phase in ("test", "test-full")
-    groups: dict[tuple[str, str], list[Job]] = {}
-    for job in jobs:
-        named = _TEST_ARCH.findall(job.name)
-        if bool(named) != is_test or (arch is not None and named and arch not in named):
-            continue
-        matches = list(_CELL.finditer(job.name))
-        if matches:  # the segment nearest the job itself names its cell
-            groups.setdefault((matches[-1].group("py"), matches[-1].group("ref")), []).append(job)
-    fallback_start = report.row["run_started_at"] or report.row["created_at"]
-    cells = []
-    for (py, ref), group in groups.items():
-        starts = [j.started_at for j in group if j.started_at]
-        ends = [j.completed_at for j in group if j.completed_at]
-        cells.append(_cell(report, {"py": py, axis: ref}, rollup((j.status for j in group), "in_progress"),
-                           min(starts) if starts else fallback_start,
-                           max(ends) if ends and all(j.done for j in group) else None))
-    return cells or (_cell_from_inputs(report, axis) if from_inputs else [])
-
-
-def _cell(report: Report, matrix: dict, status: str, started, completed) -> dict:
-    return {"matrix": matrix, "status": status, "run_id": report.run_id, "run_attempt": report.attempt,
-            "started_at": _z(started), "completed_at": _z(completed), "rank": report.rank()}
-
-
-def _cell_from_inputs(report: Report, axis: str) -> list[dict]:
-    """A single-cell test run names its cell in its inputs instead of job names."""
-    matrix = {}
-    if report.inputs.get("python_version"):
-        matrix["py"] = str(report.inputs["python_version"])
-    ref = next((report.inputs[k] for k in _MATRIX_INPUTS[axis] if report.inputs.get(k)), None)
-    if ref:
-        matrix[axis] = str(ref)
-    if not matrix:
-        return []
-    completed = report.row["updated_at"] if report.completed else None
-    return [_cell(report, matrix, report.status, report.row["run_started_at"] or report.row["created_at"],
-                  completed)]
-
-
-def _plain_leaf(report: Report) -> Leaf:
-    return Leaf(report.status, report.run_id, report.attempt,
-                _z(report.row["run_started_at"] or report.row["created_at"]),
-                _z(report.row["updated_at"]) if report.completed else None, rank=report.rank())
-
-
-def _merge_cells(cells: Iterable[dict]) -> list[dict]:
-    """Cells keyed by their matrix values; for each, the best-ranked report's view, in first-seen order."""
-    merged: dict[tuple, dict] = {}
-    for cell in cells:
-        key = tuple(sorted(cell["matrix"].items()))
-        if key not in merged or cell["rank"] >= merged[key]["rank"]:
-            merged[key] = cell  # replacing a value keeps its place
-    return list(merged.values())
-
-
-def _test_arches(jobs: list[Job]) -> set[str]:
-    return {a for j in jobs for a in _TEST_ARCH.findall(j.name)}
-
-
-class Tree:
-    """The `pipelines` detail tree, filled slot by slot."""
-
-    def __init__(self):
-        self.build: dict[str, dict[str, Leaf]] = {p: {} for p in ("rocm", "pytorch", "jax")}
-        self.test: dict[str, dict[str, dict[str, dict[str, Leaf]]]] = {
-            p: {"test": {}, "test-full": {}} for p in ("rocm", "pytorch", "jax")}
-        self.native: dict[str, Leaf] = {}
-        self.build_reports: dict[tuple[str, str], Report] = {}  # (pipeline, platform) -> report that won
-        self.native_reports: dict[str, Report] = {}
-
-    def place_plain(self, report: Report, where: therock.Place, arch: str) -> None:
-        leaf = _plain_leaf(report)
-        if where.pipeline == "native_packages":
-            if _better(leaf, self.native.get(where.phase)):
-                self.native[where.phase] = leaf
-                self.native_reports[where.phase] = report
-        elif where.phase == "build":
-            if _better(leaf, self.build[where.pipeline].get(where.platform)):
-                self.build[where.pipeline][where.platform] = leaf
-                self.build_reports[(where.pipeline, where.platform)] = report
-        else:
-            slots = self.test[where.pipeline][where.phase].setdefault(where.platform, {})
-            if _better(leaf, slots.get(arch)):
-                slots[arch] = leaf
-
-    def to_json(self) -> dict:
-        out: dict = {}
-        for pipeline in ("rocm", "pytorch", "jax"):
-            build = {p: leaf.to_json() for p, leaf in self.build[pipeline].items()}
-            test = {p: {a: leaf.to_json() for a, leaf in arches.items()}
-                    for p, arches in self.test[pipeline]["test"].items() if arches}
-            full = {p: {a: leaf.to_json() for a, leaf in arches.items()}
-                    for p, arches in self.test[pipeline]["test-full"].items() if arches}
-            if build or test or full:
-                out[pipeline] = {"build": build, "test": test, **({"test_full": full} if full else {})}
-        if self.native:
-            out["native_packages"] = {k: self.native[k].to_json() for k in ("rpm", "deb") if k in self.native}
-        return out
-
-
-def _better(new: Leaf, old: Leaf | None) -> bool:
-    return old is None or new.rank >= old.rank
-
-
-def fill_tree(reports: list[Report], jobs: dict[tuple[int, int], list[Job]]) -> Tree:
-    tree = Tree()
-    matrix_builds: dict[tuple[str, str], list[Report]] = {}
-    matrix_tests: dict[tuple[str, str, str, str], list[Report]] = {}
-    for report in reports:
-        where = report.place
-        run_jobs = jobs.get((report.run_id, report.attempt), [])
-        arches = therock.architectures(report.inputs, [j.name for j in run_jobs])
-        if where.phase in ("test", "test-full"):
-            if not arches:
-                continue  # a test that names no GPU family has no slot
-            for arch in arches:
-                if where.pipeline in MATRIX_AXIS:
-                    matrix_tests.setdefault((where.pipeline, where.phase, where.platform, arch), []).append(report)
-                else:
-                    tree.place_plain(report, where, arch)
-        elif where.pipeline in MATRIX_AXIS:
-            matrix_builds.setdefault((where.pipeline, where.platform), []).append(report)
-        else:
-            tree.place_plain(report, where, "")
-    for (pipeline, platform), group in matrix_builds.items():
-        snapshots = {id(r): r for (p, _phase, pf, _arch), tests in matrix_tests.items()
-                     if (p, pf) == (pipeline, platform) for r in tests}
-        _place_matrix_build(tree, pipeline, platform, group, list(snapshots.values()), jobs)
-    for (pipeline, phase, platform, arch), group in matrix_tests.items():
-        _place_matrix_test(tree, pipeline, phase, platform, arch, group, matrix_builds.get((pipeline, platform), []),
-                           jobs)
-    return tree
-
-
-def _place_matrix_build(tree: Tree, pipeline: str, platform: str, group: list[Report], snapshots: list[Report],
-                        jobs) -> None:
-    """A pytorch/jax build leaf: cells merged from every build report, then from the build half of the
-    same run's test reports (their job list spans the whole run, so a finished build shows before the run ends)."""
-    axis = MATRIX_AXIS[pipeline]
-    cells = [c for r in group for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase="build")]
-    build_runs = {c["run_id"] for c in cells}
-    cells += [c for r in snapshots if r.run_id in build_runs
-              for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase="build", from_inputs=False)]
-    cells = _merge_cells(cells)
-    best = max(group, key=Report.rank)
-    tree.build_reports[(pipeline, platform)] = best
-    if not cells:
-        tree.build[pipeline][platform] = _plain_leaf(best)
-        return
-    # Cells may come from several runs, so the leaf itself names none.
-    tree.build[pipeline][platform] = Leaf(rollup((c["status"] for c in cells), best.status), variants=cells,
-                                          rank=best.rank())
-
-
-def _place_matrix_test(tree: Tree, pipeline: str, phase: str, platform: str, arch: str, group: list[Report],
-                       builds: list[Report], jobs) -> None:
-    """A pytorch/jax test leaf for one GPU family.
-
-    Cells merge cell by cell over every report of the slot (the better-ranked report's view of a cell wins).
-    The newest run (then attempt) names the leaf. Its status and times are the merged cells' rollup, earliest
-    start and, once finished, latest end -- unless a finished build-phase report of that same run and attempt
-    (the release-level report that closes the shared run) ranks above the slot's test reports: that report
-    refreshes the leaf, its status then being the rollup of its own cells for this family (plus its own
-    conclusion when its jobs test this family alone) and its completed_at its own time.
-    """
-    axis = MATRIX_AXIS[pipeline]
-    best = max(group, key=Report.rank)
-    cells = [c for r in group for c in _cells(r, jobs.get((r.run_id, r.attempt), []), axis, phase=phase, arch=arch)]
-    refresher, refreshed = None, []
-    for report in sorted(builds, key=Report.rank):
-        if (report.run_id, report.attempt) != (best.run_id, best.attempt) or not report.completed:
-            continue
-        named = therock.architectures(report.inputs, [])
-        if named and arch not in named:
-            continue  # a release-level report that names its families refreshes only those
-        run_jobs = jobs.get((report.run_id, report.attempt), [])
-        own = _cells(report, run_jobs, axis, phase="test", arch=arch, from_inputs=False)
-        if own:
-            cells += own
-            # The run's closing snapshot lists finished jobs; one still running in the store is one it no longer has.
-            finished = [j for j in run_jobs if j.done]
-            refresher, refreshed = report, _cells(report, finished, axis, phase="test", arch=arch, from_inputs=False)
-    if not cells:
-        tree.test[pipeline][phase].setdefault(platform, {})[arch] = _plain_leaf(best)
-        return
-    cells = _merge_cells(cells)
-    starts = [c["started_at"] for c in cells if c["started_at"]]
-    leaf = Leaf(best.status, best.run_id, best.attempt,
-                min(starts) if starts else _z(best.row["run_started_at"] or best.row["created_at"]), None,
-                variants=cells, rank=best.rank())
-    if refresher is not None and refresher.rank() > best.rank():
-        statuses = [c["status"] for c in refreshed]
-        if len(_test_arches(jobs.get((refresher.run_id, refresher.attempt), []))) <= 1:
-            statuses.append(refresher.status)  # a run testing one family speaks for it
-        leaf.status = rollup(statuses, refresher.status)
-        leaf.completed_at = _z(refresher.row["updated_at"])
-    else:
-        leaf.status = rollup((c["status"] for c in cells), best.status)
-        if leaf.status != "in_progress":
-            ends = [c["completed_at"] for c in cells if c["completed_at"]]
-            leaf.completed_at = max(ends) if ends else (_z(best.row["updated_at"]) if best.completed else None)
-    tree.test[pipeline][phase].setdefault(platform, {})[arch] = leaf
 
 
 # ---------------------------------------------------------------- ownership and urls
@@ -451,9 +193,13 @@ def _place_matrix_test(tree: Tree, pipeline: str, phase: str, platform: str, arc
 @dataclass
 class Release:
     owner: Report
-    finished: Report | None  # the owner's completed release-orchestrator report
-    leaves: list[Report] = field(default_factory=list)
+    finished: Report | None = None  # the owner's completed release-orchestrator report
+    leaves: list[Report] = field(default_factory=list)  # reports the owner's gate let in, in arrival order
     cdn: list[Report] = field(default_factory=list)
+    tree: Tree = field(default_factory=Tree)
+    arches: dict[str, list[str]] = field(default_factory=dict)  # platform -> families its first rocm build named
+    # ROCm/Quartz sums a document up when something is applied to it, not when its release run first claims it.
+    summed_up: bool = False
 
 
 def _is_owner_report(report: Report) -> bool:
@@ -465,34 +211,58 @@ def _is_owner_report(report: Report) -> bool:
     return where.pipeline == "orchestrator" and where.platform == "" and where.phase == "release"
 
 
-def _belongs(report: Report, owner: Report, rocm_version: str) -> bool:
+def _belongs(report: Report, owner: Report) -> bool:
     if report.owner is not None:
         return report.owner == owner.run_id
     if report.run_id == owner.run_id:
         return True
-    return report.place.pipeline == "pytorch" and bool(report.version) and report.version == rocm_version
+    return report.place.pipeline == "pytorch" and bool(report.version) and report.version == (owner.version or "")
 
 
-def find_release(reports: list[Report]) -> Release | None:
-    owners = [r for r in reports if _is_owner_report(r)]
-    if not owners:
-        return None  # only the release run (or its setup) may open a document
-    owner = max(owners, key=lambda r: (r.run_id, r.attempt, r.completed, r.order))
-    finished = next((r for r in owners if r.run_id == owner.run_id and r.attempt == owner.attempt
-                     and r.completed and r.file == therock.RELEASE_ORCHESTRATOR), None)
-    release = Release(owner, finished)
-    rocm_version = owner.version or ""
+def _take_ownership(release: Release | None, report: Report) -> Release | None:
+    """The release run (or its setup) claims the document: a newer run starts it afresh, a newer attempt
+    reopens it, an older one is turned away."""
+    if release is None:
+        return Release(report)
+    owner = release.owner
+    if (report.run_id, report.attempt) < (owner.run_id, owner.attempt):
+        return release
+    if report.run_id > owner.run_id:
+        return Release(report, summed_up=True)
+    if report.attempt > owner.attempt:
+        release.finished, release.summed_up = None, True
+    release.owner = report
+    return release
+
+
+def fold(reports: list[Report]) -> Release | None:
+    """Replay the reports in arrival order under the owner's gate, as ROCm/Quartz applies them."""
+    release = None
     for report in reports:
         where = report.place
-        if where is None or report is owner or where.pipeline == "setup" or report.file in therock.IGNORED_FOR_STATUS:
+        if where is None or report.file in therock.IGNORED_FOR_STATUS:
             continue
-        if not _belongs(report, owner, rocm_version):
+        if _is_owner_report(report):
+            release = _take_ownership(release, report)
+            if (report.file == therock.RELEASE_ORCHESTRATOR and report.completed
+                    and (report.run_id, report.attempt) == (release.owner.run_id, release.owner.attempt)):
+                release.finished, release.summed_up = report, True
             continue
+        if release is None or not _belongs(report, release.owner):
+            continue  # only the release run may open a document; a leaf follows its owner
         if where.pipeline == "orchestrator":
             if where.phase in therock.CDN_PHASES and report.completed:
                 release.cdn.append(report)
-        elif where.platform:
-            release.leaves.append(report)
+                release.summed_up = True
+            continue
+        arches = therock.architectures(report.inputs, [j.name for j in report.jobs])
+        if not where.platform or not arches:
+            continue  # a report that names no GPU family places nothing
+        release.tree.apply(report, arches)
+        release.leaves.append(report)
+        release.summed_up = True
+        if where.pipeline == "rocm" and where.phase == "build":
+            release.arches.setdefault(where.platform, arches)
     return release
 
 
@@ -556,18 +326,6 @@ def _cdn_urls(report: Report, platform: str) -> dict:
     return {**urls, "rpm": packages, "deb": packages}
 
 
-def platform_arches(release: Release, jobs, platform: str) -> list[str]:
-    """The families a platform was asked to build: fixed by its first rocm build report."""
-    for report in release.leaves:  # in arrival order
-        where = report.place
-        if where.pipeline == "rocm" and where.phase == "build" and where.platform == platform:
-            names = [j.name for j in jobs.get((report.run_id, report.attempt), [])]
-            found = therock.architectures(report.inputs, names)
-            if found:
-                return found
-    return []
-
-
 # ---------------------------------------------------------------- summary
 
 
@@ -578,7 +336,7 @@ def _zero_counts() -> dict:
 def _test_counts(leaves: Iterable[Leaf], seen: list[str]) -> dict:
     counts = _zero_counts()
     for leaf in leaves:
-        cells = [v["status"] for v in leaf.variants] if leaf.variants else [leaf.status]
+        cells = [v.status for v in leaf.variants] if leaf.variants else [leaf.status]
         for status in cells:
             counts[status] += 1
             seen.append(status)
@@ -639,13 +397,24 @@ def platform_summary(tree: Tree, platform: str, arches: list[str], urls: dict, f
     return out, bool(arches) or bool(seen)
 
 
-def summary(tree: Tree, release: Release, jobs) -> dict:
+def _pending(platform: str) -> dict:
+    waiting = {"build": {"status": "in_progress"}, "test": _zero_counts()}
+    out = {"status": "in_progress", "architectures": [], "urls": {}, "rocm": waiting, "pytorch": dict(waiting)}
+    if platform == "linux":
+        out.update(jax=dict(waiting), native_packages={"rpm": {"status": "in_progress"},
+                                                      "deb": {"status": "in_progress"}})
+    return out
+
+
+def summary(tree: Tree, release: Release) -> dict:
+    if not release.summed_up:  # only the release run's start so far: everything still to come
+        return {"overall_status": "in_progress", **{p: _pending(p) for p in ("linux", "windows")}}
     finished = release.finished is not None
     out: dict = {}
     statuses = []
     for platform in ("linux", "windows"):
         urls = platform_urls(tree, release, platform)
-        out[platform], has_data = platform_summary(tree, platform, platform_arches(release, jobs, platform), urls,
+        out[platform], has_data = platform_summary(tree, platform, release.arches.get(platform, []), urls,
                                                    finished)
         if has_data:
             statuses.append(out[platform]["status"])
@@ -662,11 +431,11 @@ def summary(tree: Tree, release: Release, jobs) -> dict:
 # ---------------------------------------------------------------- documents
 
 
-def document(kind: str, key: str, reports: list[Report], jobs) -> dict | None:
-    release = find_release(reports)
+def document(kind: str, key: str, reports: list[Report]) -> dict | None:
+    release = fold(reports)
     if release is None:
         return None
-    tree = fill_tree(release.leaves, jobs)
+    tree = release.tree
     owner, finished = release.owner, release.finished
     applied = [owner, *release.leaves, *release.cdn] + ([finished] if finished else [])
     created = owner.row["created_at"] or min(r.row["created_at"] for r in applied)
@@ -682,7 +451,7 @@ def document(kind: str, key: str, reports: list[Report], jobs) -> dict | None:
         "orchestrator_conclusion": finished.status if finished else None,
         "status_json_created": _z(min(r.row["first_received_at"] for r in applied)),
         "status_json_last_updated": _z(max(r.row["received_at"] for r in applied)),
-        "summary": summary(tree, release, jobs),
+        "summary": summary(tree, release),
         "pipelines": tree.to_json(),
     }
     return _drop_nulls(doc)
@@ -701,7 +470,7 @@ def build(store, config: Config, build_date: str, release_type: str = "nightly")
     """
     grouped = load_reports(store, config, _since(release_type, build_date))
     reports = grouped.get((release_type, build_date), [])
-    return document(release_type, build_date, reports, load_jobs(store, reports)) if reports else None
+    return document(release_type, build_date, reports) if reports else None
 
 
 # ---------------------------------------------------------------- writing
@@ -730,7 +499,7 @@ def all_documents(store, config: Config, since: dt.datetime | None = None) -> li
     grouped = load_reports(store, config, since or dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     found = []
     for (kind, key), reports in sorted(grouped.items()):
-        doc = document(kind, key, reports, load_jobs(store, reports))
+        doc = document(kind, key, reports)
         if doc is not None:
             found.append((kind, key, doc))
     return found

@@ -132,7 +132,8 @@ class Reporter:
         for kind, leaf in pipelines.get("native_packages", {}).items():
             self.send("multi_arch_build_native_linux_packages.yml", leaf["run_id"], leaf["run_attempt"],
                       leaf["status"], leaf.get("started_at"), leaf.get("completed_at"),
-                      {"native_package_type": kind, **self.linkage(leaf["run_id"], "linux")})
+                      {"native_package_type": kind, "dist_amdgpu_families": ";".join(summary["linux"]["architectures"]),
+                       **self.linkage(leaf["run_id"], "linux")})
         for pipeline in ("pytorch", "jax"):
             for platform, leaf in pipelines.get(pipeline, {}).get("build", {}).items():
                 self.send_matrix_build(pipeline, platform, leaf)
@@ -186,7 +187,8 @@ class Reporter:
             end = min([max(ends, default=None), *closes], default=None) if ends else None
             self.send(BUILD_WORKFLOW[(pipeline, platform)], run_id, attempt, status, min(starts, default=None),
                       end if status != "in_progress" else None,
-                      {"amdgpu_families": "", "artifact_run_id": str(self.trigger)}, jobs)
+                      {"amdgpu_families": ",".join(self.doc["summary"][platform]["architectures"]),
+                       "artifact_run_id": str(self.trigger)}, jobs)
 
     def test_job(self, pipeline: str, platform: str, arch: str, cell: dict) -> dict:
         runner = "windows-gpu-runner" if platform == "windows" else "linux-gpu-runner"
@@ -264,6 +266,10 @@ class Reporter:
             if len(group) == 1:  # a run testing one family: its conclusion is that family's verdict
                 status = next(iter(group.values()))["status"]
             jobs = [self.cell_jobs[id(c)] for arch_cells in cells.values() for c in arch_cells]
+            # The run's job list holds its build jobs too: the release-level report is a build-phase report.
+            jobs = [self.job(f"Build | py {c['py']} | {AXIS[pipeline]} {c[_axis_key(pipeline)]}", c)
+                    for c in self.doc["pipelines"][pipeline]["build"].get(platform, {}).get("variants", [])
+                    if (c["run_id"], c["run_attempt"]) == (run_id, attempt)] + jobs
             starts = [c["started_at"] for arch_cells in cells.values() for c in arch_cells if c.get("started_at")]
             self.send(RELEASE_WORKFLOW[(pipeline, platform)], run_id, attempt, status, min(starts, default=completed),
                       completed, {"amdgpu_families": ",".join(group), "artifact_run_id": str(self.trigger)}, jobs)
