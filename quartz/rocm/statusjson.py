@@ -3,9 +3,10 @@
 Downstream projects poll `release-nightly/<YYYYMMDD>/status.json`,
 `release-nightly/latest.json` and `latest_good.json` (and
 `prereleases/<X.Y.Z>/<X.Y.ZrcN>/status.json`, `prereleases/latest.json`).
-ROCm/Quartz folds each report into the file as it arrives; here the document is
-a pure function of the stored reports and jobs, so the arrival order of
-reports can never change the outcome:
+ROCm/Quartz folds each report into the file as it arrives, from the job list
+that report carried; so do we: `quartz ingest` keeps every release report in an
+arrival log with its own job snapshot, and a document is that log replayed in
+order (`statustree` holds the slot rules):
 
     doc = build(store, config, "20260818")            # dict, or None when no release owns that day
     report = write_all(store, config, writer, now)   # every document plus the latest files, via the site's writer
@@ -13,25 +14,12 @@ reports can never change the outcome:
 The folding rules, as ROCm/Quartz applies them:
 - A document belongs to the top-level release run (`multi_arch_release.yml`,
   or the `setup_multi_arch.yml` call it makes with build_variant "release");
-  the newest (run id, attempt) owns it. Other reports count only when they
-  trace back to that run (artifact_run_id, an artifact URL input, or the
+  the newest (run id, attempt) owns it, as reports arrive: a newer run starts the
+  document afresh, a newer attempt reopens it. Other reports count only when they
+  arrive after it and trace back to that run (artifact_run_id, an artifact URL input, or the
   parent run) or are that run; a PyTorch report may instead match on version.
-- Each report places one leaf: rocm/pytorch/jax build per platform, tests
-  per platform and GPU family, native rpm/deb. For one slot the newest run
-  wins, then the newest attempt, and a finished report beats a running one.
-- PyTorch and JAX leaves carry matrix cells ("variants") read from job names
-  (`py 3.12 | torch release/2.10`), tests scoped to their family's
-  `Test | <family>` jobs. A framework's release run calls its tests as reusable
-  workflows, so one job list holds both phases: jobs with a `Test | <family>`
-  segment of their own are test cells, all others build cells. Build cells
-  merge cell by cell over every build report and the same run's test reports;
-  test cells merge cell by cell over the slot's reports, the leaf starting at
-  its earliest cell.
-- A finished build-phase report of the run and attempt a test leaf names (the
-  release-level report that closes the shared run) refreshes that leaf when it
-  outranks the slot's test reports: status from its finished cells for that
-  family (plus its conclusion when the run tests one family), completed_at its
-  own time. A report naming its families refreshes only those.
+- Each report places one leaf (rocm/pytorch/jax build per platform, tests per
+  platform and GPU family, native rpm/deb) under the slot rules in statustree.
 - `summary` rolls statuses up with failure > in_progress > cancelled >
   success > skipped; test counters count matrix cells; overall_status stays
   in_progress until the owning release run reports completed.
