@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from quartz.config import Config
+from quartz.github.rows import parse_time
 from quartz.rocm import therock
 from quartz.rocm.statustree import Job, Leaf, Tree, rollup
 from quartz.rocm.statustree import z as _z
@@ -80,7 +81,6 @@ class Report:
     place: therock.Place | None
     version: str | None
     owner: int | None
-    order: int
     jobs: list[Job]  # the job list this report carried (or was fetched for it), as it stood then
 
     @property
@@ -103,23 +103,18 @@ class Report:
     def file(self) -> str:
         return therock.workflow_file(self.row["workflow_path"])
 
-    def rank(self) -> tuple:
-        """Which report speaks for a slot: newest run, newest attempt, finished over running, newest update."""
-        updated = self.row["updated_at"] or self.row["created_at"]
-        return (self.run_id, self.attempt, self.completed, updated, self.order)
-
 
 def _loads(text) -> dict:
     value = json.loads(text) if isinstance(text, str) else text
     return value if isinstance(value, dict) else {}
 
 
-def _report(row: dict, order: int) -> Report:
+def _report(row: dict) -> Report:
     inputs, captured = _loads(row["inputs"]), _loads(row["captured_outputs"])
     place = therock.place(row["workflow_path"], inputs)
     version = therock.release_version(therock.raw_rocm_version(inputs, captured), inputs)
     owner = therock.owner_run_id(row["run_id"], place, inputs, row["parent_run_id"])
-    return Report(row, inputs, captured, place, version, owner, order, _snapshot(row["jobs"]))
+    return Report(row, inputs, captured, place, version, owner, _snapshot(row["jobs"]))
 
 
 def _snapshot(text) -> list[Job]:
@@ -128,18 +123,10 @@ def _snapshot(text) -> list[Job]:
     for job in value if isinstance(value, list) else []:
         if isinstance(job, dict) and isinstance(job.get("name"), str):
             conclusion = job.get("conclusion") or None
-            jobs.append(Job(job["name"], status_of(conclusion), _time(job.get("started_at")),
-                            _time(job.get("completed_at")), bool(conclusion)))
+            jobs.append(Job(job["name"], status_of(conclusion), parse_time(job.get("started_at")),
+                            parse_time(job.get("completed_at")), bool(conclusion)))
     return jobs
 
-
-def _time(value) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
 
 
 def document_key(report: Report) -> tuple[str, str] | None:
@@ -167,8 +154,8 @@ def status_repos(config: Config) -> list[str]:
 
 def load_reports(store, config: Config, since: dt.datetime) -> dict[tuple[str, str], list[Report]]:
     grouped: dict[tuple[str, str], list[Report]] = {}
-    for order, row in enumerate(store.query("rocm/status_log", repos=status_repos(config), since=since)):
-        report = _report(row, order)
+    for row in store.query("rocm/status_log", repos=status_repos(config), since=since):
+        report = _report(row)
         key = document_key(report)
         if key:
             grouped.setdefault(key, []).append(report)
@@ -275,7 +262,7 @@ def platform_urls(tree: Tree, release: Release, platform: str) -> dict:
             base = _bucket_base(report, platform)
             if url or base:
                 urls[kind] = url or f"{base}/packages/{kind}{'/x86_64' if kind == 'rpm' else ''}/"
-    for report in sorted(release.cdn, key=Report.rank):
+    for report in release.cdn:  # in arrival order: a later publication's links replace an earlier one's
         if report.place.platform == platform:
             urls.update(_cdn_urls(report, platform))
     return urls
