@@ -291,8 +291,9 @@ _SCENARIOS = [
 
 
 def _cascade_history(store: Store, config, now: dt.datetime, b: _Builder, rng: random.Random) -> None:
-    cascade_rows, stage_rows, event_rows, intent_rows = [], [], [], []
-    seq = 0
+    """Every cascade through each scenario: its run, its stages (with runs and dispatches), its event log."""
+    rows: dict[str, list[dict]] = {"cascade_runs": [], "cascade_stages": [], "cascade_events": [],
+                                   "dispatch_intents": []}
     for c_index, cascade in enumerate(config.cascades.values()):
         scenarios = _SCENARIOS if cascade.trigger else _SCENARIOS[:3] + _SCENARIOS[-1:]
         for s_index, (c_status, overrides) in enumerate(scenarios):
@@ -300,86 +301,95 @@ def _cascade_history(store: Store, config, now: dt.datetime, b: _Builder, rng: r
             if c_status == "running":
                 created = now - dt.timedelta(hours=2)
             cid = f"{cascade.name}-{created:%Y%m%d-%H%M}-{c_index}{s_index:x}"
-            trigger_row = None
-            upstream = {}
-            params = {}
-            if cascade.trigger:
-                tproj = config.projects[cascade.trigger.project]
-                trigger_row = b.run(tproj, cascade.trigger.workflow, cascade.trigger.branch or tproj.default_branch,
-                                    created - dt.timedelta(hours=2), "success", event="schedule")
-                upstream = {cascade.trigger.project: {
-                    "run_id": trigger_row["run_id"], "head_sha": trigger_row["head_sha"],
-                    "head_branch": trigger_row["head_branch"], "html_url": trigger_row["html_url"],
-                    "conclusion": "success", "repo": tproj.repo}}
-            else:
-                params = {"release": "7.10", "rocm_run_id": "12345"}
-            finished_at = None if c_status == "running" else created + dt.timedelta(hours=5)
-            cascade_rows.append({
-                "cascade_run_id": cid, "cascade": cascade.name, "status": c_status,
-                "trigger_kind": "auto" if cascade.trigger else "manual",
-                "trigger_run_id": trigger_row["run_id"] if trigger_row else None,
-                "trigger_repo": trigger_row["repo"] if trigger_row else None,
-                "trigger_sha": trigger_row["head_sha"] if trigger_row else None,
-                "ref": None, "params": json.dumps(params), "upstream": json.dumps(upstream),
-                "reason": None if c_status in ("success", "running") else b.text(f"cascade ended {c_status}"),
-                "created_by": "quartz" if cascade.trigger else b.text("release-manager"),
-                "created_at": created, "updated_at": finished_at or now, "finished_at": finished_at,
-            })
+            rows["cascade_runs"].append(_cascade_run_row(config, cascade, cid, c_status, created, now, b))
             events = [(created, None, "started", b.text(f"started by {'trigger' if cascade.trigger else 'hand'}"))]
             clock = created
-            for depth_stage in cascade.stages.values():
-                status, reason = overrides.get(depth_stage.name, ("success", None))
-                if c_status == "running" and depth_stage.name == "pytorch":
-                    status, reason = "success", None
-                project = config.projects[depth_stage.project]
-                dispatched = clock + dt.timedelta(minutes=rng.randint(1, 12))
-                started = dispatched + dt.timedelta(minutes=rng.randint(1, 20))
-                finished = started + dt.timedelta(minutes=rng.randint(20, 90))
-                has_run = status in ("success", "failure", "running", "cancelled")
-                attempt = 0 if status in ("pending", "skipped") else (2 if s_index == 1 and status == "failure" else 1)
-                corr = f"{cid}.{depth_stage.name}.{attempt}" if attempt else None
-                run_row = None
-                if has_run:
-                    run_conclusion = None if status == "running" else status
-                    branch = project.default_branch if cascade.trigger else (
-                        config.releases.get("7.10", {}).get(project.name, project.default_branch))
-                    run_row = b.run(project, depth_stage.workflow or project.workflows[0], branch, started,
-                                    run_conclusion, title=f"{depth_stage.name} {corr}",
-                                    event="workflow_dispatch" if depth_stage.workflow else "repository_dispatch",
-                                    attempts=max(attempt, 1))
-                stage_rows.append({
-                    "cascade_run_id": cid, "stage": depth_stage.name, "attempt": attempt, "status": status,
-                    "reason": b.text(reason) if reason else None, "correlation_id": corr,
-                    "run_id": run_row["run_id"] if run_row else None, "repo": project.repo,
-                    "dispatched_at": dispatched if attempt else None,
-                    "signal_at": clock if attempt else None,
-                    "signal": b.text("the upstream run completed") if attempt else None,
-                    "started_at": started if has_run else None,
-                    "finished_at": finished if status not in ("pending", "dispatched", "running") else None,
-                    "updated_at": finished if status not in ("running", "pending", "dispatched") else now,
-                })
-                if attempt:
-                    events.append((dispatched, depth_stage.name, "dispatched",
-                                   f"dispatched attempt {attempt} ({corr})"))
-                    intent_rows.append({
-                        "correlation_id": corr, "cascade_run_id": cid, "stage": depth_stage.name, "attempt": attempt,
-                        "repo": project.repo, "kind": depth_stage.kind,
-                        "target": depth_stage.workflow or depth_stage.event_type, "ref": project.default_branch,
-                        "payload": json.dumps({"quartz_correlation_id": corr}), "created_at": dispatched,
-                        "sent_at": dispatched, "outcome": "sent", "response_status": 200,
-                        "run_id": run_row["run_id"] if run_row else None, "error": None,
-                    })
-                if has_run:
-                    events.append((started, depth_stage.name, "linked", f"linked run {run_row['run_id']}"))
-                if status not in ("pending", "dispatched", "running"):
-                    events.append((finished, depth_stage.name, "finished" if status != "skipped" else "skipped",
-                                   b.text(reason or f"{depth_stage.name} {status}")))
-                clock = finished if not depth_stage.optional else clock
+            for stage in cascade.stages.values():
+                clock = _stage_history(rows, events, config, cascade, stage, cid, c_status, s_index, overrides,
+                                       clock, now, b, rng)
             for occurred, stage, kind, message in sorted(events, key=lambda e: e[0]):
-                seq += 1
-                event_rows.append({"seq": seq, "cascade_run_id": cid, "stage": stage, "occurred_at": occurred,
-                                   "kind": kind, "message": message})
-    _insert(store, "cascade_runs", cascade_rows)
-    _insert(store, "cascade_stages", stage_rows)
-    _insert(store, "cascade_events", event_rows)
-    _insert(store, "dispatch_intents", intent_rows)
+                rows["cascade_events"].append({"seq": len(rows["cascade_events"]) + 1, "cascade_run_id": cid,
+                                               "stage": stage, "occurred_at": occurred, "kind": kind,
+                                               "message": message})
+    for table, table_rows in rows.items():
+        _insert(store, table, table_rows)
+
+
+def _cascade_run_row(config, cascade, cid: str, c_status: str, created: dt.datetime, now: dt.datetime,
+                     b: _Builder) -> dict:
+    """One cascade run; a triggered cascade's upstream run is made first."""
+    trigger_row, upstream, params = None, {}, {}
+    if cascade.trigger:
+        tproj = config.projects[cascade.trigger.project]
+        trigger_row = b.run(tproj, cascade.trigger.workflow, cascade.trigger.branch or tproj.default_branch,
+                            created - dt.timedelta(hours=2), "success", event="schedule")
+        upstream = {cascade.trigger.project: {
+            "run_id": trigger_row["run_id"], "head_sha": trigger_row["head_sha"],
+            "head_branch": trigger_row["head_branch"], "html_url": trigger_row["html_url"],
+            "conclusion": "success", "repo": tproj.repo}}
+    else:
+        params = {"release": "7.10", "rocm_run_id": "12345"}
+    finished_at = None if c_status == "running" else created + dt.timedelta(hours=5)
+    return {
+        "cascade_run_id": cid, "cascade": cascade.name, "status": c_status,
+        "trigger_kind": "auto" if cascade.trigger else "manual",
+        "trigger_run_id": trigger_row["run_id"] if trigger_row else None,
+        "trigger_repo": trigger_row["repo"] if trigger_row else None,
+        "trigger_sha": trigger_row["head_sha"] if trigger_row else None,
+        "ref": None, "params": json.dumps(params), "upstream": json.dumps(upstream),
+        "reason": None if c_status in ("success", "running") else b.text(f"cascade ended {c_status}"),
+        "created_by": "quartz" if cascade.trigger else b.text("release-manager"),
+        "created_at": created, "updated_at": finished_at or now, "finished_at": finished_at,
+    }
+
+
+def _stage_history(rows: dict, events: list, config, cascade, stage, cid: str, c_status: str, s_index: int,
+                   overrides: dict, clock: dt.datetime, now: dt.datetime, b: _Builder,
+                   rng: random.Random) -> dt.datetime:
+    """One stage of one cascade run: its row, its run and dispatch if it got that far, its events.
+    Returns the clock the next stage starts from."""
+    status, reason = overrides.get(stage.name, ("success", None))
+    if c_status == "running" and stage.name == "pytorch":
+        status, reason = "success", None
+    project = config.projects[stage.project]
+    dispatched = clock + dt.timedelta(minutes=rng.randint(1, 12))
+    started = dispatched + dt.timedelta(minutes=rng.randint(1, 20))
+    finished = started + dt.timedelta(minutes=rng.randint(20, 90))
+    has_run = status in ("success", "failure", "running", "cancelled")
+    attempt = 0 if status in ("pending", "skipped") else (2 if s_index == 1 and status == "failure" else 1)
+    corr = f"{cid}.{stage.name}.{attempt}" if attempt else None
+    run_row = None
+    if has_run:
+        run_conclusion = None if status == "running" else status
+        branch = project.default_branch if cascade.trigger else (
+            config.releases.get("7.10", {}).get(project.name, project.default_branch))
+        run_row = b.run(project, stage.workflow or project.workflows[0], branch, started,
+                        run_conclusion, title=f"{stage.name} {corr}",
+                        event="workflow_dispatch" if stage.workflow else "repository_dispatch",
+                        attempts=max(attempt, 1))
+    rows["cascade_stages"].append({
+        "cascade_run_id": cid, "stage": stage.name, "attempt": attempt, "status": status,
+        "reason": b.text(reason) if reason else None, "correlation_id": corr,
+        "run_id": run_row["run_id"] if run_row else None, "repo": project.repo,
+        "dispatched_at": dispatched if attempt else None,
+        "signal_at": clock if attempt else None,
+        "signal": b.text("the upstream run completed") if attempt else None,
+        "started_at": started if has_run else None,
+        "finished_at": finished if status not in ("pending", "dispatched", "running") else None,
+        "updated_at": finished if status not in ("running", "pending", "dispatched") else now,
+    })
+    if attempt:
+        events.append((dispatched, stage.name, "dispatched", f"dispatched attempt {attempt} ({corr})"))
+        rows["dispatch_intents"].append({
+            "correlation_id": corr, "cascade_run_id": cid, "stage": stage.name, "attempt": attempt,
+            "repo": project.repo, "kind": stage.kind, "target": stage.workflow or stage.event_type,
+            "ref": project.default_branch, "payload": json.dumps({"quartz_correlation_id": corr}),
+            "created_at": dispatched, "sent_at": dispatched, "outcome": "sent", "response_status": 200,
+            "run_id": run_row["run_id"] if run_row else None, "error": None,
+        })
+    if has_run:
+        events.append((started, stage.name, "linked", f"linked run {run_row['run_id']}"))
+    if status not in ("pending", "dispatched", "running"):
+        events.append((finished, stage.name, "finished" if status != "skipped" else "skipped",
+                       b.text(reason or f"{stage.name} {status}")))
+    return finished if not stage.optional else clock
