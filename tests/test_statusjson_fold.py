@@ -189,3 +189,17 @@ def test_a_store_from_before_the_log_gets_one_entry_per_report_it_kept(cfg, tmp_
     with Store.open(path) as store:
         assert store.db.execute("SELECT count(*) FROM ingest_report_log").fetchone()[0] == 2
         assert statusjson.build(store, cfg, DAY)["pipelines"] == before["pipelines"]
+
+
+def test_package_links_that_arrive_before_the_build_stand_until_a_build_of_another_run(cfg, store):
+    """The platform's link block is kept as reports arrive: a package report before any rocm build writes its
+    link; the first build does not take it away; a build of a different run afterwards starts the block afresh."""
+    start_release(cfg, store)
+    families = {"dist_amdgpu_families": "gfx94X-dcgpu", "amdgpu_family": "", **LINK}
+    send(cfg, store, 507, "multi_arch_build_native_linux_packages.yml", 40,
+         {"native_package_type": "deb", **families}, conclusion="success")
+    send(cfg, store, 505, "multi_arch_build_portable_linux.yml", 60, families, conclusion="success")
+    deb = "https://therock-nightly-artifacts.s3.amazonaws.com/500-linux/packages/deb/"
+    assert statusjson.build(store, cfg, DAY)["summary"]["linux"]["urls"]["deb"] == deb
+    send(cfg, store, 509, "multi_arch_build_portable_linux.yml", 90, families, conclusion="success")
+    assert "deb" not in statusjson.build(store, cfg, DAY)["summary"]["linux"]["urls"]

@@ -256,8 +256,8 @@ def platform_urls(tree: Tree, release: Release, platform: str) -> dict:
     if platform == "linux":
         for kind in ("rpm", "deb"):
             report = tree.native_reports.get(kind)
-            if report is None or (build is not None and report.run_id != build.run_id):
-                continue  # the package block follows the run that owns the build block
+            if report is None:
+                continue
             url = _captured(report, "package_repository_url")
             base = _bucket_base(report, platform)
             if url or base:

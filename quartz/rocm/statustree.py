@@ -201,7 +201,7 @@ class Tree:
             p: {"test": {}, "test-full": {}} for p in ("rocm", "pytorch", "jax")}
         self.native: dict[str, Leaf] = {}
         self.build_reports: dict[tuple[str, str], object] = {}  # (pipeline, platform) -> report that placed it
-        self.native_reports: dict[str, object] = {}
+        self.native_reports: dict[str, object] = {}  # package type -> report whose links stand, as they arrived
 
     def upsert(self, report, arch: str, leaf: Leaf) -> bool:
         where = report.place
@@ -209,7 +209,10 @@ class Tree:
             old = self.native.get(where.phase)
             if old is not None and not old.replaced_by(leaf):
                 return False
-            self.native[where.phase], self.native_reports[where.phase] = leaf, report
+            self.native[where.phase] = leaf
+            owner = self.build_reports.get(("rocm", where.platform))
+            if owner is None or owner.run_id == report.run_id:  # package links follow the build that owns the block
+                self.native_reports[where.phase] = report
             return True
         if where.phase == "build":
             slots, old = self.build[where.pipeline], self.build[where.pipeline].get(where.platform)
@@ -219,6 +222,11 @@ class Tree:
                 return False
             else:
                 slots[where.platform] = leaf
+            owner = self.build_reports.get((where.pipeline, where.platform))
+            if where.pipeline == "rocm" and owner is not None and owner.run_id != report.run_id:
+                # A build of another run starts the platform's links afresh.
+                self.native_reports = {kind: r for kind, r in self.native_reports.items()
+                                       if r.place.platform != where.platform}
             self.build_reports[(where.pipeline, where.platform)] = report
             return True
         slots = self.test[where.pipeline][where.phase].setdefault(where.platform, {})
