@@ -110,6 +110,8 @@ def cascade_events(config: Config, store, rule: Rule, since: dt.datetime) -> lis
         if rule.cascades and row["cascade"] not in rule.cascades:
             continue
         run_id, status = row["cascade_run_id"], row["status"]
+        if status == "running":
+            continue  # its newest run is being re-run: the cascade keeps what it was last told until it ends
         subject = f"cascade:{row['cascade']}"
         common = dict(subject=subject, link=dashboard(config, paths.cascade_page(run_id)), cascade=row["cascade"],
                       project=row["trigger_project"], issue_subject=subject,
