@@ -171,10 +171,17 @@ def test_jobs_fetched_for_a_running_report_are_not_its_snapshot(cfg, store):
 # ---------------------------------------------------------------- the arrival log
 
 
-def test_a_resent_report_is_logged_once(cfg, store):
+def test_a_report_sent_again_is_applied_again_as_there(cfg, store):
+    """ROCm/Quartz applies every dispatch: a leaf that came before the release run claimed the day counts once it
+    is sent again afterwards (with the job list it carried the first time)."""
+    test = {"amdgpu_family": "gfx94X-dcgpu", "test_runs_on": "linux-mi300", **LINK}
+    send(cfg, store, 510, "test_artifacts.yml", 90, test, conclusion="failure")
     start_release(cfg, store)
-    assert send(cfg, store, OWNER, "multi_arch_release.yml", 0, {}) == "unchanged"
-    assert store.db.execute("SELECT count(*) FROM ingest_report_log").fetchone()[0] == 1
+    assert statusjson.build(store, cfg, DAY)["pipelines"] == {}
+    assert send(cfg, store, 510, "test_artifacts.yml", 90, test, conclusion="failure") == "unchanged"
+    leaf = statusjson.build(store, cfg, DAY)["pipelines"]["rocm"]["test"]["linux"]["gfx94X-dcgpu"]
+    assert (leaf["status"], leaf["completed_at"]) == ("failure", z(at(90)))
+    assert store.db.execute("SELECT count(*) FROM ingest_report_log").fetchone()[0] == 3
 
 
 def test_a_store_from_before_the_log_gets_one_entry_per_report_it_kept(cfg, tmp_path):

@@ -355,13 +355,14 @@ def ingest(config: Config, store, payload_json: str, *, fetch: bool, now: dt.dat
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     existing = store.query_one("rocm/report_get", run_id=run_id, run_attempt=attempt, unit=unit)
     verdict = _stale(existing, run, digest)
-    if verdict == "unchanged":
-        return IngestReport(run_id, attempt, unit, verdict)
     jobs, jobs_from = list(run.get("jobs") or []), "payload" if run.get("jobs") else "none"
-    if fetch and not jobs:
+    if fetch and not jobs and verdict != "unchanged":
         if client is None:
             raise BadInput("fetch_jobs is true but no GitHub client was given to fetch them with")
         jobs, jobs_from = fetch_jobs(client, payload["repository"], run_id, attempt), "api"
+    if verdict == "unchanged":  # the same report again: ROCm/Quartz applies every dispatch, so it is logged again
+        store.execute("rocm/report_log_repeat", run_id=run_id, run_attempt=attempt, unit=unit, digest=digest, now=now)
+        return IngestReport(run_id, attempt, unit, verdict)
     with store.transaction():
         _log(store, payload, run, unit, digest, jobs, jobs_from, now)  # a stale report still counts, as it did there
         if verdict:
